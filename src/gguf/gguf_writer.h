@@ -1,0 +1,51 @@
+// GGUF v3 writer: metadata and tensors in, a valid file out (tests and tools use it).
+// Writes to a temporary file and renames, so a crash never leaves half a file.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "gguf/gguf_reader.h"
+
+namespace locara {
+
+// Not thread-safe.
+class GgufWriter {
+ public:
+  explicit GgufWriter(uint64_t alignment = 32) : alignment_(alignment) {}
+
+  void set(std::string key, GgufValue value);
+  void set_string(std::string key, std::string value);
+  void set_uint32(std::string key, uint32_t value);
+  void set_int32(std::string key, int32_t value);
+  void set_uint64(std::string key, uint64_t value);
+  void set_float32(std::string key, float value);
+  void set_bool(std::string key, bool value);
+  void set_string_array(std::string key, const std::vector<std::string>& values);
+  void set_float32_array(std::string key, const std::vector<float>& values);
+  void set_int32_array(std::string key, const std::vector<int32_t>& values);
+
+  // dims as in GgufTensor (dims[0] = row length). The bytes are copied.
+  Status add_tensor(std::string name, TensorType type, std::vector<int64_t> dims,
+                    std::span<const uint8_t> bytes);
+
+  // The complete file image.
+  std::vector<uint8_t> serialize() const;
+  Status write(const std::string& path) const;
+
+ private:
+  struct PendingTensor {
+    std::string name;
+    TensorType type;
+    std::vector<int64_t> dims;
+    std::vector<uint8_t> bytes;
+  };
+  uint64_t alignment_;
+  std::vector<std::pair<std::string, GgufValue>> metadata_;
+  std::vector<PendingTensor> tensors_;
+};
+
+}  // namespace locara

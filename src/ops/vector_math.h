@@ -1,0 +1,30 @@
+// Float kernels of the transformer block: normalisation, rotary embedding, softmax,
+// activations. Each follows ggml's arithmetic (accumulation widths, operation order).
+#pragma once
+
+#include <cstdint>
+
+namespace locara::ops {
+
+// out = x / sqrt(mean(x^2) + eps) * weight  (sum of squares accumulated in double).
+void rms_norm(const float* x, const float* weight, float* out, int64_t n, float eps);
+
+// Rotates adjacent pairs (x[2i], x[2i+1]) of each of n_heads heads of head_dim
+// values by position * freq_scale * base^(-2i/rope_dims) ("normal" RoPE, as llama).
+// Only the first rope_dims values of each head rotate.
+void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dims, int64_t position,
+                 float freq_base, float freq_scale);
+
+// In place: x = softmax(x) over n values (max subtracted, sum in double).
+void softmax(float* x, int64_t n);
+
+// out[i] = silu(gate[i]) * up[i]
+void swiglu(const float* gate, const float* up, float* out, int64_t n);
+
+// out[i] = a[i] + b[i]
+void add(const float* a, const float* b, float* out, int64_t n);
+
+// Index of the largest value (lowest index on ties).
+int64_t argmax(const float* x, int64_t n);
+
+}  // namespace locara::ops

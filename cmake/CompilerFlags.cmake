@@ -1,5 +1,8 @@
 # Warnings and sanitizer flags shared by every target.
 add_compile_options(-Wall -Wextra -Wno-missing-field-initializers)
+# Never fuse a*b+c into FMA behind our back: the reference kernels must round as ggml does
+# (GCC contracts by default on arm64, which would move quantized values by one ulp).
+add_compile_options(-ffp-contract=off)
 if(LOCARA_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)

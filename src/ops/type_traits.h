@@ -2,6 +2,7 @@
 // Reference (scalar) kernels fill the table; SIMD kernels replace entries at start-up.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "gguf/tensor_type.h"
@@ -23,9 +24,17 @@ struct TypeTraits {
   // The type activations are converted to before vec_dot, as ggml chooses it
   // (Q4_0/Q5_0/Q8_0 -> Q8_0, Q4_1/Q5_1 -> Q8_1, F16 -> F16, BF16 -> BF16, F32 -> F32).
   TensorType vec_dot_type = TensorType::kF32;
+  // Geometry of T, so that callers can size rows without the GGUF layer's tables.
+  int64_t block_size = 1;  // elements per block
+  size_t type_size = 0;    // bytes per block
+
+  // Bytes of a row of n elements (n a multiple of block_size).
+  size_t row_bytes(int64_t n) const { return static_cast<size_t>(n / block_size) * type_size; }
 };
 
-// nullptr when the type has no kernels (yet).
+// The active table: what the forward pass calls. nullptr when the type has no kernels
+// (yet). Entries without a vec_dot (Q8_1) only convert. Every entry's vec_dot_type has an
+// entry with a from_float.
 const TypeTraits* type_traits(TensorType type);
 // The scalar reference table, kept for testing the fast kernels against.
 const TypeTraits* reference_type_traits(TensorType type);

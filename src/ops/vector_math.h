@@ -11,9 +11,10 @@ void rms_norm(const float* x, const float* weight, float* out, int64_t n, float 
 
 // Rotates adjacent pairs (x[2i], x[2i+1]) of each of n_heads heads of head_dim
 // values by position * freq_scale * base^(-2i/rope_dims) ("normal" RoPE, as llama).
-// Only the first rope_dims values of each head rotate.
+// Only the first rope_dims values of each head rotate. freq_factors (rope_dims / 2
+// values, or null) divide each pair's angle, as Llama 3.1's long-context scaling does.
 void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dims, int64_t position,
-                 float freq_base, float freq_scale);
+                 float freq_base, float freq_scale, const float* freq_factors = nullptr);
 
 // In place: x = softmax(x) over n values (max subtracted, sum in double).
 void softmax(float* x, int64_t n);

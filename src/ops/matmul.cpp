@@ -1,0 +1,63 @@
+#include "ops/matmul.h"
+
+#include <cassert>
+
+#include "ops/type_traits.h"
+
+namespace locara::ops {
+
+void matmul(const WeightMatrix& weights, const float* x, int64_t n_tokens, float* out,
+            MatmulScratch& scratch, ThreadPool& pool) {
+  const TypeTraits* traits = type_traits(weights.type);
+  assert(traits != nullptr && traits->vec_dot != nullptr);
+  assert(weights.row_length % traits->block_size == 0);
+  const TypeTraits* activation_traits = type_traits(traits->vec_dot_type);
+  assert(activation_traits != nullptr && activation_traits->from_float != nullptr);
+
+  const int64_t n = weights.row_length;
+  if (n_tokens <= 0 || weights.n_rows <= 0) return;
+
+  // Convert each activation row once into the type the weights' dot reads, so the
+  // n_rows dots per token share that cost. F32 weights read the floats as they are.
+  const void* activations = x;
+  size_t activation_row_bytes = static_cast<size_t>(n) * sizeof(float);
+  if (traits->vec_dot_type != TensorType::kF32) {
+    assert(n % activation_traits->block_size == 0);
+    activation_row_bytes = activation_traits->row_bytes(n);
+    scratch.converted.resize(activation_row_bytes * static_cast<size_t>(n_tokens));
+    uint8_t* converted = scratch.converted.data();
+    const auto convert = [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
+        activation_traits->from_float(x + t * n, converted + t * activation_row_bytes, n);
+      }
+    };
+    pool.parallel_for(n_tokens, convert);
+    activations = converted;
+  }
+
+  const auto* weight_bytes = static_cast<const uint8_t*>(weights.data);
+  const auto* activation_bytes = static_cast<const uint8_t*>(activations);
+  const VecDotFn vec_dot = traits->vec_dot;
+  const int64_t n_rows = weights.n_rows;
+  // Rows split across threads; tokens inside, so each weight row is read from memory
+  // once per call and reused from cache for every token.
+  pool.parallel_for(n_rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const void* row = weight_bytes + static_cast<size_t>(r) * weights.row_bytes;
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        out[t * n_rows + r] = vec_dot(n, row, activation_bytes + t * activation_row_bytes);
+      }
+    }
+  });
+}
+
+void dequantize_row(const WeightMatrix& weights, int64_t row, float* dst) {
+  const TypeTraits* traits = type_traits(weights.type);
+  assert(traits != nullptr && traits->to_float != nullptr);
+  assert(weights.row_length % traits->block_size == 0);
+  assert(row >= 0 && row < weights.n_rows);
+  const auto* bytes = static_cast<const uint8_t*>(weights.data);
+  traits->to_float(bytes + static_cast<size_t>(row) * weights.row_bytes, dst, weights.row_length);
+}
+
+}  // namespace locara::ops

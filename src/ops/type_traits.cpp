@@ -1,0 +1,84 @@
+// The dispatch tables: the scalar reference one, and the active one the engine calls.
+#include "ops/type_traits.h"
+
+#include <array>
+
+#include "ops/kernels_ref.h"
+#include "ops/quant_blocks.h"
+
+namespace locara::ops {
+namespace {
+
+constexpr size_t kTypeCount = static_cast<size_t>(TensorType::kCount);
+
+// One entry per type id; an entry without to_float means "no kernels".
+using Table = std::array<TypeTraits, kTypeCount>;
+
+void set(Table& table, TensorType type, TypeTraits traits) {
+  table[static_cast<size_t>(type)] = traits;
+}
+
+Table make_reference_table() {
+  using T = TensorType;
+  Table table{};
+  set(table, T::kF32,
+      {ref::to_float_f32, ref::from_float_f32, ref::vec_dot_f32, T::kF32, 1, sizeof(float)});
+  set(table, T::kF16,
+      {ref::to_float_f16, ref::from_float_f16, ref::vec_dot_f16, T::kF16, 1, sizeof(uint16_t)});
+  set(table, T::kBF16,
+      {ref::to_float_bf16, ref::from_float_bf16, ref::vec_dot_bf16, T::kBF16, 1, sizeof(uint16_t)});
+  set(table, T::kQ4_0,
+      {ref::to_float_q4_0, ref::from_float_q4_0, ref::vec_dot_q4_0_q8_0, T::kQ8_0, kQuantBlockSize,
+       sizeof(BlockQ4_0)});
+  set(table, T::kQ4_1,
+      {ref::to_float_q4_1, ref::from_float_q4_1, ref::vec_dot_q4_1_q8_1, T::kQ8_1, kQuantBlockSize,
+       sizeof(BlockQ4_1)});
+  set(table, T::kQ5_0,
+      {ref::to_float_q5_0, ref::from_float_q5_0, ref::vec_dot_q5_0_q8_0, T::kQ8_0, kQuantBlockSize,
+       sizeof(BlockQ5_0)});
+  set(table, T::kQ5_1,
+      {ref::to_float_q5_1, ref::from_float_q5_1, ref::vec_dot_q5_1_q8_1, T::kQ8_1, kQuantBlockSize,
+       sizeof(BlockQ5_1)});
+  set(table, T::kQ8_0,
+      {ref::to_float_q8_0, ref::from_float_q8_0, ref::vec_dot_q8_0_q8_0, T::kQ8_0, kQuantBlockSize,
+       sizeof(BlockQ8_0)});
+  // Q8_1 only ever holds converted activations: it has no dot of its own.
+  set(table, T::kQ8_1,
+      {ref::to_float_q8_1, ref::from_float_q8_1, nullptr, T::kQ8_1, kQuantBlockSize,
+       sizeof(BlockQ8_1)});
+  return table;
+}
+
+const Table& reference_table() {
+  static const Table table = make_reference_table();
+  return table;
+}
+
+// Starts as the reference table. This is where ISA-specific kernels, chosen from the
+// CPU's features, will replace entries (each tested against the reference entry).
+Table make_active_table() {
+  return reference_table();
+}
+
+const Table& active_table() {
+  static const Table table = make_active_table();
+  return table;
+}
+
+const TypeTraits* lookup(const Table& table, TensorType type) {
+  const auto index = static_cast<size_t>(type);
+  if (index >= table.size() || table[index].to_float == nullptr) return nullptr;
+  return &table[index];
+}
+
+}  // namespace
+
+const TypeTraits* type_traits(TensorType type) {
+  return lookup(active_table(), type);
+}
+
+const TypeTraits* reference_type_traits(TensorType type) {
+  return lookup(reference_table(), type);
+}
+
+}  // namespace locara::ops

@@ -1,0 +1,81 @@
+#include "ops/vector_math.h"
+
+#include <cassert>
+#include <cmath>
+
+namespace locara::ops {
+
+// Each kernel repeats ggml's CPU arithmetic (ggml-cpu ops.cpp / vec.h) in the same
+// precision and order, so that our logits stay within llama.cpp's own rounding noise.
+
+void rms_norm(const float* x, const float* weight, float* out, int64_t n, float eps) {
+  assert(n > 0);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  // ggml scales in the norm op and applies the weight in a separate multiply: two
+  // roundings, in this order.
+  for (int64_t i = 0; i < n; ++i) {
+    const float normalized = x[i] * scale;
+    out[i] = normalized * weight[i];
+  }
+}
+
+void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dims, int64_t position,
+                 float freq_base, float freq_scale, const float* freq_factors) {
+  assert(rope_dims % 2 == 0 && rope_dims <= head_dim);
+  const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(rope_dims));
+  // The angle of pair i is position * theta_scale^i, built by repeated float
+  // multiplication as ggml's rope cache does (not by pow per pair: the bits differ).
+  float theta_extrap = static_cast<float>(position);
+  for (int64_t i0 = 0; i0 < rope_dims; i0 += 2) {
+    const float factor = freq_factors ? freq_factors[i0 / 2] : 1.0f;
+    const float theta = freq_scale * (theta_extrap / factor);
+    const float cos_theta = std::cos(theta);
+    const float sin_theta = std::sin(theta);
+    for (int64_t h = 0; h < n_heads; ++h) {
+      float* pair = x + h * head_dim + i0;
+      const float x0 = pair[0];
+      const float x1 = pair[1];
+      pair[0] = x0 * cos_theta - x1 * sin_theta;
+      pair[1] = x0 * sin_theta + x1 * cos_theta;
+    }
+    theta_extrap *= theta_scale;
+  }
+}
+
+void softmax(float* x, int64_t n) {
+  assert(n > 0);
+  float max = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += static_cast<double>(x[i]);
+  }
+  const auto inverse = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inverse;
+}
+
+void swiglu(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float silu = gate[i] / (1.0f + std::exp(-gate[i]));
+    out[i] = silu * up[i];
+  }
+}
+
+void add(const float* a, const float* b, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
+int64_t argmax(const float* x, int64_t n) {
+  assert(n > 0);
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (x[i] > x[best]) best = i;
+  }
+  return best;
+}
+
+}  // namespace locara::ops

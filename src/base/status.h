@@ -12,14 +12,14 @@
 namespace locara {
 
 enum class ErrorCode {
-  kInvalidArgument,  // the caller passed something that cannot work
-  kNotFound,         // a file, key, tensor or model that is not there
-  kIoError,          // the OS refused (open, mmap, read)
-  kCorruptFile,      // a file whose bytes contradict its format
-  kUnsupported,      // well-formed, but a feature we do not implement
-  kOutOfRange,       // a value outside what the format or the config allows
-  kResourceExhausted,// memory, context or a queue is full
-  kInternal,         // a broken invariant: a bug in Locara
+  kInvalidArgument,    // the caller passed something that cannot work
+  kNotFound,           // a file, key, tensor or model that is not there
+  kIoError,            // the OS refused (open, mmap, read)
+  kCorruptFile,        // a file whose bytes contradict its format
+  kUnsupported,        // well-formed, but a feature we do not implement
+  kOutOfRange,         // a value outside what the format or the config allows
+  kResourceExhausted,  // memory, context or a queue is full
+  kInternal,           // a broken invariant: a bug in Locara
 };
 
 const char* error_code_name(ErrorCode code);
@@ -92,15 +92,17 @@ class [[nodiscard]] Expected<void> {
 
 using Status = Expected<void>;
 
-inline Status ok_status() { return Status(); }
+inline Status ok_status() {
+  return Status();
+}
 
 }  // namespace locara
 
 // Propagate an error from an expression returning Status or Expected<T>.
-#define LOCARA_RETURN_IF_ERROR(expr)                         \
-  do {                                                       \
-    auto locara_status_ = (expr);                            \
-    if (!locara_status_) return locara_status_.error();      \
+#define LOCARA_RETURN_IF_ERROR(expr)                    \
+  do {                                                  \
+    auto locara_status_ = (expr);                       \
+    if (!locara_status_) return locara_status_.error(); \
   } while (0)
 
 #define LOCARA_CONCAT_INNER_(a, b) a##b

@@ -19,8 +19,19 @@ namespace locara {
 
 // GGUF metadata value types, numbered as in the file format.
 enum class GgufValueType : uint32_t {
-  kUint8 = 0, kInt8 = 1, kUint16 = 2, kInt16 = 3, kUint32 = 4, kInt32 = 5,
-  kFloat32 = 6, kBool = 7, kString = 8, kArray = 9, kUint64 = 10, kInt64 = 11, kFloat64 = 12,
+  kUint8 = 0,
+  kInt8 = 1,
+  kUint16 = 2,
+  kInt16 = 3,
+  kUint32 = 4,
+  kInt32 = 5,
+  kFloat32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kUint64 = 10,
+  kInt64 = 11,
+  kFloat64 = 12,
 };
 std::string_view gguf_value_type_name(GgufValueType type);
 
@@ -40,8 +51,8 @@ struct GgufValue {
   std::optional<uint64_t> as_uint() const;
   std::optional<double> as_float() const;  // any numeric type
   std::optional<bool> as_bool() const;
-  const std::string* as_string() const;    // nullptr unless a string
-  const GgufArray* as_array() const;       // nullptr unless an array
+  const std::string* as_string() const;  // nullptr unless a string
+  const GgufArray* as_array() const;     // nullptr unless an array
 };
 
 // A tensor as the file describes it. dims[0] is the fastest-varying (row length),
@@ -49,9 +60,9 @@ struct GgufValue {
 struct GgufTensor {
   std::string name;
   TensorType type = TensorType::kF32;
-  std::vector<int64_t> dims;    // 1..4 entries, each >= 1 (0 allowed only for empty tensors)
-  uint64_t offset = 0;          // relative to the start of the data section
-  const uint8_t* data = nullptr;// points into the mapping
+  std::vector<int64_t> dims;      // 1..4 entries, each >= 1 (0 allowed only for empty tensors)
+  uint64_t offset = 0;            // relative to the start of the data section
+  const uint8_t* data = nullptr;  // points into the mapping
   size_t n_bytes = 0;
   int64_t n_elements() const;
   int64_t row_length() const { return dims.empty() ? 0 : dims[0]; }

@@ -15,8 +15,14 @@ namespace locara {
 // Not thread-safe.
 class GgufWriter {
  public:
+  // alignment must be a nonzero power of two: write() reports kInvalidArgument otherwise
+  // and serialize() returns an empty image. A non-default alignment is written as
+  // general.alignment unless that key was set.
   explicit GgufWriter(uint64_t alignment = 32) : alignment_(alignment) {}
 
+  // Sets or replaces a key (file order is first-set order). Array elements must have the
+  // array's element type. Setting general.alignment to a valid uint32 also changes the
+  // layout's alignment; an invalid value is written as given, and the layout keeps its own.
   void set(std::string key, GgufValue value);
   void set_string(std::string key, std::string value);
   void set_uint32(std::string key, uint32_t value);
@@ -34,9 +40,14 @@ class GgufWriter {
 
   // The complete file image.
   std::vector<uint8_t> serialize() const;
+  // Writes path + ".tmp", fsyncs it and renames it over path; the tensors are streamed
+  // from their buffers, so the image is never held twice.
   Status write(const std::string& path) const;
 
  private:
+  // Header, metadata, tensor infos and padding: everything before the data section.
+  std::vector<uint8_t> serialize_header() const;
+
   struct PendingTensor {
     std::string name;
     TensorType type;

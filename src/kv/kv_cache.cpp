@@ -7,7 +7,9 @@
 
 namespace locara {
 
-std::string_view kv_type_name(KvType type) { return type == KvType::kF16 ? "f16" : "f32"; }
+std::string_view kv_type_name(KvType type) {
+  return type == KvType::kF16 ? "f16" : "f32";
+}
 
 Expected<KvType> kv_type_from_name(std::string_view name) {
   if (name == "f16") return KvType::kF16;
@@ -16,7 +18,9 @@ Expected<KvType> kv_type_from_name(std::string_view name) {
                     name);
 }
 
-size_t kv_bytes_per_element(KvType type) { return type == KvType::kF16 ? 2 : 4; }
+size_t kv_bytes_per_element(KvType type) {
+  return type == KvType::kF16 ? 2 : 4;
+}
 
 KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t kv_dim, KvType type)
     : type_(type),

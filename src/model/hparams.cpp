@@ -53,8 +53,8 @@ Expected<ModelHParams> read_transformer_hparams(const GgufReader& gguf,
   }
   LOCARA_ASSIGN_OR_RETURN(
       hp.head_dim, optional_int(gguf, prefix + "attention.key_length", hp.n_embd / hp.n_head));
-  LOCARA_ASSIGN_OR_RETURN(hp.n_rot, optional_int(gguf, prefix + "rope.dimension_count",
-                                                 hp.head_dim));
+  LOCARA_ASSIGN_OR_RETURN(hp.n_rot,
+                          optional_int(gguf, prefix + "rope.dimension_count", hp.head_dim));
   if (hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0) {
     return make_error(ErrorCode::kOutOfRange,
                       "{}: rope.dimension_count {} must be even and at most the head size {}",

@@ -11,7 +11,16 @@ namespace {
 
 // Scratch slots of ExecutionContext::buffer used by the forward pass.
 enum Slot : size_t {
-  kHidden, kNormed, kQuery, kKey, kValue, kAttnOut, kProjected, kGate, kUp, kScores,
+  kHidden,
+  kNormed,
+  kQuery,
+  kKey,
+  kValue,
+  kAttnOut,
+  kProjected,
+  kGate,
+  kUp,
+  kScores,
 };
 
 std::string block_tensor(int64_t layer, const char* name) {
@@ -27,8 +36,10 @@ Expected<std::unique_ptr<Model>> LlamaModel::create(std::unique_ptr<GgufReader> 
 
   const GgufTensor* embd = gguf->find_tensor("token_embd.weight");
   if (!embd || embd->dims.size() != 2) {
-    return make_error(ErrorCode::kNotFound, "{}: required tensor 'token_embd.weight' is missing "
-                      "or not 2-D", gguf->path());
+    return make_error(ErrorCode::kNotFound,
+                      "{}: required tensor 'token_embd.weight' is missing "
+                      "or not 2-D",
+                      gguf->path());
   }
   hp.n_vocab = embd->dims[1];
   LOCARA_ASSIGN_OR_RETURN(w.token_embd, bind.matrix("token_embd.weight", hp.n_embd, hp.n_vocab));
@@ -39,28 +50,37 @@ Expected<std::unique_ptr<Model>> LlamaModel::create(std::unique_ptr<GgufReader> 
     w.output = w.token_embd;  // tied embeddings
   }
   if (bind.has("rope_freqs.weight")) {
-    LOCARA_ASSIGN_OR_RETURN(w.rope_freq_factors, bind.f32_vector("rope_freqs.weight", hp.n_rot / 2));
+    LOCARA_ASSIGN_OR_RETURN(w.rope_freq_factors,
+                            bind.f32_vector("rope_freqs.weight", hp.n_rot / 2));
   }
 
   for (int64_t i = 0; i < hp.n_layer; ++i) {
     LlamaLayerWeights layer;
-    LOCARA_ASSIGN_OR_RETURN(layer.attn_norm, bind.f32_vector(block_tensor(i, "attn_norm"), hp.n_embd));
-    LOCARA_ASSIGN_OR_RETURN(layer.attn_q, bind.matrix(block_tensor(i, "attn_q"), hp.n_embd, hp.q_dim()));
-    LOCARA_ASSIGN_OR_RETURN(layer.attn_k, bind.matrix(block_tensor(i, "attn_k"), hp.n_embd, hp.kv_dim()));
-    LOCARA_ASSIGN_OR_RETURN(layer.attn_v, bind.matrix(block_tensor(i, "attn_v"), hp.n_embd, hp.kv_dim()));
+    LOCARA_ASSIGN_OR_RETURN(layer.attn_norm,
+                            bind.f32_vector(block_tensor(i, "attn_norm"), hp.n_embd));
+    LOCARA_ASSIGN_OR_RETURN(layer.attn_q,
+                            bind.matrix(block_tensor(i, "attn_q"), hp.n_embd, hp.q_dim()));
+    LOCARA_ASSIGN_OR_RETURN(layer.attn_k,
+                            bind.matrix(block_tensor(i, "attn_k"), hp.n_embd, hp.kv_dim()));
+    LOCARA_ASSIGN_OR_RETURN(layer.attn_v,
+                            bind.matrix(block_tensor(i, "attn_v"), hp.n_embd, hp.kv_dim()));
     LOCARA_ASSIGN_OR_RETURN(layer.attn_output,
                             bind.matrix(block_tensor(i, "attn_output"), hp.q_dim(), hp.n_embd));
-    LOCARA_ASSIGN_OR_RETURN(layer.ffn_norm, bind.f32_vector(block_tensor(i, "ffn_norm"), hp.n_embd));
-    LOCARA_ASSIGN_OR_RETURN(layer.ffn_gate, bind.matrix(block_tensor(i, "ffn_gate"), hp.n_embd, hp.n_ff));
-    LOCARA_ASSIGN_OR_RETURN(layer.ffn_up, bind.matrix(block_tensor(i, "ffn_up"), hp.n_embd, hp.n_ff));
-    LOCARA_ASSIGN_OR_RETURN(layer.ffn_down, bind.matrix(block_tensor(i, "ffn_down"), hp.n_ff, hp.n_embd));
+    LOCARA_ASSIGN_OR_RETURN(layer.ffn_norm,
+                            bind.f32_vector(block_tensor(i, "ffn_norm"), hp.n_embd));
+    LOCARA_ASSIGN_OR_RETURN(layer.ffn_gate,
+                            bind.matrix(block_tensor(i, "ffn_gate"), hp.n_embd, hp.n_ff));
+    LOCARA_ASSIGN_OR_RETURN(layer.ffn_up,
+                            bind.matrix(block_tensor(i, "ffn_up"), hp.n_embd, hp.n_ff));
+    LOCARA_ASSIGN_OR_RETURN(layer.ffn_down,
+                            bind.matrix(block_tensor(i, "ffn_down"), hp.n_ff, hp.n_embd));
     w.layers.push_back(layer);
   }
   return std::unique_ptr<Model>(new LlamaModel(std::move(gguf), std::move(hp), std::move(w)));
 }
 
-Status LlamaModel::forward(std::span<const int32_t> tokens, int64_t start_position,
-                           KvCache& cache, ExecutionContext& context, std::span<float> logits,
+Status LlamaModel::forward(std::span<const int32_t> tokens, int64_t start_position, KvCache& cache,
+                           ExecutionContext& context, std::span<float> logits,
                            bool all_logits) const {
   LOCARA_RETURN_IF_ERROR(check_forward_args(tokens, start_position, cache, logits, all_logits));
   const ModelHParams& hp = hparams();
@@ -71,25 +91,27 @@ Status LlamaModel::forward(std::span<const int32_t> tokens, int64_t start_positi
     return context.buffer(slot, static_cast<size_t>(n * per_token));
   };
 
-  float* x = buffer(kHidden, hp.n_embd);             // [n][n_embd] residual stream
-  float* xn = buffer(kNormed, hp.n_embd);            // [n][n_embd] normalised input
-  float* q = buffer(kQuery, hp.q_dim());             // [n][n_head * head_dim]
-  float* k = buffer(kKey, hp.kv_dim());              // [n][n_head_kv * head_dim]
-  float* v = buffer(kValue, hp.kv_dim());            // [n][n_head_kv * head_dim]
-  float* attn = buffer(kAttnOut, hp.q_dim());        // [n][n_head * head_dim]
-  float* proj = buffer(kProjected, hp.n_embd);       // [n][n_embd] block output
-  float* gate = buffer(kGate, hp.n_ff);              // [n][n_ff]
-  float* up = buffer(kUp, hp.n_ff);                  // [n][n_ff]
+  float* x = buffer(kHidden, hp.n_embd);        // [n][n_embd] residual stream
+  float* xn = buffer(kNormed, hp.n_embd);       // [n][n_embd] normalised input
+  float* q = buffer(kQuery, hp.q_dim());        // [n][n_head * head_dim]
+  float* k = buffer(kKey, hp.kv_dim());         // [n][n_head_kv * head_dim]
+  float* v = buffer(kValue, hp.kv_dim());       // [n][n_head_kv * head_dim]
+  float* attn = buffer(kAttnOut, hp.q_dim());   // [n][n_head * head_dim]
+  float* proj = buffer(kProjected, hp.n_embd);  // [n][n_embd] block output
+  float* gate = buffer(kGate, hp.n_ff);         // [n][n_ff]
+  float* up = buffer(kUp, hp.n_ff);             // [n][n_ff]
 
   // x = embedding rows of the tokens
-  for (int64_t t = 0; t < n; ++t) ops::dequantize_row(weights_.token_embd, tokens[t], x + t * hp.n_embd);
+  for (int64_t t = 0; t < n; ++t)
+    ops::dequantize_row(weights_.token_embd, tokens[t], x + t * hp.n_embd);
 
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     const LlamaLayerWeights& layer = weights_.layers[il];
 
     // Attention: xn = RMSNorm(x); q, k, v = projections; RoPE on q and k
     for (int64_t t = 0; t < n; ++t) {
-      ops::rms_norm(x + t * hp.n_embd, layer.attn_norm, xn + t * hp.n_embd, hp.n_embd, hp.rms_norm_eps);
+      ops::rms_norm(x + t * hp.n_embd, layer.attn_norm, xn + t * hp.n_embd, hp.n_embd,
+                    hp.rms_norm_eps);
     }
     ops::matmul(layer.attn_q, xn, n, q, mm, pool);
     ops::matmul(layer.attn_k, xn, n, k, mm, pool);
@@ -110,7 +132,8 @@ Status LlamaModel::forward(std::span<const int32_t> tokens, int64_t start_positi
 
     // Feed-forward: x = x + W_down (silu(W_gate xn) * W_up xn), xn = RMSNorm(x)
     for (int64_t t = 0; t < n; ++t) {
-      ops::rms_norm(x + t * hp.n_embd, layer.ffn_norm, xn + t * hp.n_embd, hp.n_embd, hp.rms_norm_eps);
+      ops::rms_norm(x + t * hp.n_embd, layer.ffn_norm, xn + t * hp.n_embd, hp.n_embd,
+                    hp.rms_norm_eps);
     }
     ops::matmul(layer.ffn_gate, xn, n, gate, mm, pool);
     ops::matmul(layer.ffn_up, xn, n, up, mm, pool);
@@ -135,11 +158,10 @@ void LlamaModel::attention(int64_t layer, const float* q, int64_t n_tokens, int6
   const ModelHParams& hp = hparams();
   const int64_t group = hp.n_head / hp.n_head_kv;  // query heads sharing one KV head
   const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
-  const ops::KvRows rows{
-      static_cast<const uint8_t*>(cache.key_row(layer, 0)),
-      static_cast<const uint8_t*>(cache.value_row(layer, 0)), cache.row_bytes(),
-      cache.type() == KvType::kF16 ? TensorType::kF16 : TensorType::kF32};
-  const int64_t max_keys = start_position + n_tokens;
+  const ops::KvRows rows{static_cast<const uint8_t*>(cache.key_row(layer, 0)),
+                         static_cast<const uint8_t*>(cache.value_row(layer, 0)), cache.row_bytes(),
+                         cache.type() == KvType::kF16 ? TensorType::kF16 : TensorType::kF32};
+  const int64_t max_keys = ops::attention_padded_keys(start_position + n_tokens);
   const int n_threads = context.n_threads();
   // One score row per thread; the work items are (token, head) pairs.
   float* scores = context.buffer(kScores, static_cast<size_t>(n_threads * max_keys));

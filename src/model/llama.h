@@ -24,10 +24,10 @@ struct LlamaLayerWeights {
 };
 
 struct LlamaWeights {
-  ops::WeightMatrix token_embd;        // [n_vocab x n_embd]
+  ops::WeightMatrix token_embd;  // [n_vocab x n_embd]
   std::vector<LlamaLayerWeights> layers;
-  const float* output_norm = nullptr;  // [n_embd]
-  ops::WeightMatrix output;            // [n_vocab x n_embd]; token_embd when tied
+  const float* output_norm = nullptr;        // [n_embd]
+  ops::WeightMatrix output;                  // [n_vocab x n_embd]; token_embd when tied
   const float* rope_freq_factors = nullptr;  // [n_rot / 2] or null (Llama 3.1 long context)
 };
 

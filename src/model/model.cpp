@@ -35,8 +35,9 @@ Status Model::check_forward_args(std::span<const int32_t> tokens, int64_t start_
   }
   const int64_t rows = all_logits ? n : 1;
   if (static_cast<int64_t>(logits.size()) < rows * hparams_.n_vocab) {
-    return make_error(ErrorCode::kInvalidArgument, "forward: logits buffer holds {} floats, needs {}",
-                      logits.size(), rows * hparams_.n_vocab);
+    return make_error(ErrorCode::kInvalidArgument,
+                      "forward: logits buffer holds {} floats, needs {}", logits.size(),
+                      rows * hparams_.n_vocab);
   }
   return ok_status();
 }

@@ -91,23 +91,30 @@ Status write_synthetic_llama(const SyntheticModelShape& s, const std::string& pa
   auto add = [&](const std::string& name, std::vector<int64_t> dims, std::vector<uint8_t> bytes) {
     return writer.add_tensor(name, TensorType::kF32, std::move(dims), bytes);
   };
-  LOCARA_RETURN_IF_ERROR(add("token_embd.weight", {s.n_embd, s.n_vocab},
-                             random_matrix(rng, s.n_embd, s.n_vocab)));
+  LOCARA_RETURN_IF_ERROR(
+      add("token_embd.weight", {s.n_embd, s.n_vocab}, random_matrix(rng, s.n_embd, s.n_vocab)));
   for (int64_t i = 0; i < s.n_layer; ++i) {
     auto name = [i](const char* what) { return fmt::format("blk.{}.{}.weight", i, what); };
     LOCARA_RETURN_IF_ERROR(add(name("attn_norm"), {s.n_embd}, ones(s.n_embd)));
-    LOCARA_RETURN_IF_ERROR(add(name("attn_q"), {s.n_embd, s.n_embd}, random_matrix(rng, s.n_embd, s.n_embd)));
-    LOCARA_RETURN_IF_ERROR(add(name("attn_k"), {s.n_embd, kv_dim}, random_matrix(rng, s.n_embd, kv_dim)));
-    LOCARA_RETURN_IF_ERROR(add(name("attn_v"), {s.n_embd, kv_dim}, random_matrix(rng, s.n_embd, kv_dim)));
-    LOCARA_RETURN_IF_ERROR(add(name("attn_output"), {s.n_embd, s.n_embd}, random_matrix(rng, s.n_embd, s.n_embd)));
+    LOCARA_RETURN_IF_ERROR(
+        add(name("attn_q"), {s.n_embd, s.n_embd}, random_matrix(rng, s.n_embd, s.n_embd)));
+    LOCARA_RETURN_IF_ERROR(
+        add(name("attn_k"), {s.n_embd, kv_dim}, random_matrix(rng, s.n_embd, kv_dim)));
+    LOCARA_RETURN_IF_ERROR(
+        add(name("attn_v"), {s.n_embd, kv_dim}, random_matrix(rng, s.n_embd, kv_dim)));
+    LOCARA_RETURN_IF_ERROR(
+        add(name("attn_output"), {s.n_embd, s.n_embd}, random_matrix(rng, s.n_embd, s.n_embd)));
     LOCARA_RETURN_IF_ERROR(add(name("ffn_norm"), {s.n_embd}, ones(s.n_embd)));
-    LOCARA_RETURN_IF_ERROR(add(name("ffn_gate"), {s.n_embd, s.n_ff}, random_matrix(rng, s.n_embd, s.n_ff)));
-    LOCARA_RETURN_IF_ERROR(add(name("ffn_up"), {s.n_embd, s.n_ff}, random_matrix(rng, s.n_embd, s.n_ff)));
-    LOCARA_RETURN_IF_ERROR(add(name("ffn_down"), {s.n_ff, s.n_embd}, random_matrix(rng, s.n_ff, s.n_embd)));
+    LOCARA_RETURN_IF_ERROR(
+        add(name("ffn_gate"), {s.n_embd, s.n_ff}, random_matrix(rng, s.n_embd, s.n_ff)));
+    LOCARA_RETURN_IF_ERROR(
+        add(name("ffn_up"), {s.n_embd, s.n_ff}, random_matrix(rng, s.n_embd, s.n_ff)));
+    LOCARA_RETURN_IF_ERROR(
+        add(name("ffn_down"), {s.n_ff, s.n_embd}, random_matrix(rng, s.n_ff, s.n_embd)));
   }
   LOCARA_RETURN_IF_ERROR(add("output_norm.weight", {s.n_embd}, ones(s.n_embd)));
-  LOCARA_RETURN_IF_ERROR(add("output.weight", {s.n_embd, s.n_vocab},
-                             random_matrix(rng, s.n_embd, s.n_vocab)));
+  LOCARA_RETURN_IF_ERROR(
+      add("output.weight", {s.n_embd, s.n_vocab}, random_matrix(rng, s.n_embd, s.n_vocab)));
   return writer.write(path);
 }
 

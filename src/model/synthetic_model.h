@@ -15,7 +15,7 @@ struct SyntheticModelShape {
   int64_t n_head = 4;
   int64_t n_head_kv = 2;
   int64_t n_ff = 128;
-  int64_t n_vocab = 512;     // at least 259: <unk>, <s>, </s> and the 256 byte tokens
+  int64_t n_vocab = 512;  // at least 259: <unk>, <s>, </s> and the 256 byte tokens
   int64_t n_ctx_train = 512;
   uint64_t seed = 1;
 };

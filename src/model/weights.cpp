@@ -18,12 +18,11 @@ Expected<const GgufTensor*> TensorBinder::find(const std::string& name) const {
 Expected<ops::WeightMatrix> TensorBinder::matrix(const std::string& name, int64_t row_length,
                                                  int64_t n_rows) const {
   LOCARA_ASSIGN_OR_RETURN(const GgufTensor* tensor, find(name));
-  const bool shape_ok = tensor->dims.size() == 2 && tensor->dims[0] == row_length &&
-                        tensor->dims[1] == n_rows;
+  const bool shape_ok =
+      tensor->dims.size() == 2 && tensor->dims[0] == row_length && tensor->dims[1] == n_rows;
   if (!shape_ok) {
-    return make_error(ErrorCode::kCorruptFile,
-                      "{}: tensor '{}' has shape [{}], expected [{}, {}]", gguf_.path(), name,
-                      fmt::join(tensor->dims, ", "), row_length, n_rows);
+    return make_error(ErrorCode::kCorruptFile, "{}: tensor '{}' has shape [{}], expected [{}, {}]",
+                      gguf_.path(), name, fmt::join(tensor->dims, ", "), row_length, n_rows);
   }
   const ops::TypeTraits* traits = ops::type_traits(tensor->type);
   if (!traits || !traits->vec_dot || !traits->to_float) {

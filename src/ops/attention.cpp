@@ -39,7 +39,11 @@ void attend_one_head(const float* query, int64_t head_dim, const KvRows& kv, int
     for (int64_t d = 0; d < head_dim; ++d) dot += q_rounded[d] * cached_value(key, kv.type, d);
     scores[j] = static_cast<float>(dot) * scale;
   }
-  softmax(scores, n_keys);
+  // llama.cpp runs the softmax over the cache padded to 32 cells, the extra ones masked;
+  // padding the same way sends every score through the same exp as there.
+  const int64_t padded = attention_padded_keys(n_keys);
+  for (int64_t j = n_keys; j < padded; ++j) scores[j] = -INFINITY;
+  softmax(scores, padded);
   // Likewise the probabilities meet an f16 V as f16.
   if (half) {
     for (int64_t j = 0; j < n_keys; ++j) scores[j] = round_to_fp16(scores[j]);

@@ -13,13 +13,18 @@ namespace locara::ops {
 struct KvRows {
   const uint8_t* keys = nullptr;
   const uint8_t* values = nullptr;
-  size_t row_stride = 0;                 // bytes between consecutive positions
-  TensorType type = TensorType::kF32;    // kF32 or kF16
+  size_t row_stride = 0;               // bytes between consecutive positions
+  TensorType type = TensorType::kF32;  // kF32 or kF16
 };
+
+// Score slots attend_one_head needs for n_keys keys (the softmax runs over a multiple of 32).
+inline int64_t attention_padded_keys(int64_t n_keys) {
+  return (n_keys + 31) / 32 * 32;
+}
 
 // out[head_dim] = softmax(scale * q . K[0..n_keys)) . V[0..n_keys), where the head's
 // keys and values start at element head_offset of each row.
-// scores: scratch of at least n_keys floats.
+// scores: scratch of at least attention_padded_keys(n_keys) floats.
 void attend_one_head(const float* query, int64_t head_dim, const KvRows& kv, int64_t head_offset,
                      int64_t n_keys, float scale, float* scores, float* out);
 

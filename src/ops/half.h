@@ -12,6 +12,8 @@ float bf16_to_fp32(uint16_t h);
 uint16_t fp32_to_bf16(float f);
 
 // Round-trips through fp16: what storing a value in an f16 cache does to it.
-inline float round_to_fp16(float f) { return fp16_to_fp32(fp32_to_fp16(f)); }
+inline float round_to_fp16(float f) {
+  return fp16_to_fp32(fp32_to_fp16(f));
+}
 
 }  // namespace locara::ops

@@ -5,6 +5,35 @@
 
 namespace locara::ops {
 
+float vector_expf(float x) {
+  // exp(x) = 2^n * exp(b), n = round(x / ln2) found with the 1.5 * 2^23 shift trick,
+  // b = x - n ln2 in two parts, exp(b) by a degree-5 polynomial in FMAs, then an exact
+  // scaling by 2^n; |n| > 192 flushes to 0 or infinity.
+  const float shift = 0x1.8p23f;
+  const float z = std::fma(x, 0x1.715476p+0f, shift);
+  const float n = z - shift;
+  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+  if (std::fabs(n) > 192.0f) return n <= 0.0f ? 0.0f : INFINITY;
+  const float u = b * b;
+  const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                    std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                           u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+  return std::ldexp(j, static_cast<int>(n));
+}
+
+namespace {
+
+// Sum of 16 values in the pairwise order of a 512-bit horizontal add.
+float sum_of_16(const float* v) {
+  float half[8];
+  for (int i = 0; i < 8; ++i) half[i] = v[i] + v[i + 8];
+  float quarter[4];
+  for (int i = 0; i < 4; ++i) quarter[i] = half[i] + half[i + 4];
+  return (quarter[0] + quarter[2]) + (quarter[1] + quarter[3]);
+}
+
+}  // namespace
+
 // Each kernel repeats ggml's CPU arithmetic (ggml-cpu ops.cpp / vec.h) in the same
 // precision and order, so that our logits stay within llama.cpp's own rounding noise.
 
@@ -49,8 +78,15 @@ void softmax(float* x, int64_t n) {
   assert(n > 0);
   float max = -INFINITY;
   for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
+  // Whole groups of 16 use the vector exp and add up group by group; the tail uses
+  // libm's expf, as ggml's softmax does.
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int64_t k = i; k < i + 16; ++k) x[k] = vector_expf(x[k] - max);
+    sum += static_cast<double>(sum_of_16(x + i));
+  }
+  for (; i < n; ++i) {
     x[i] = std::exp(x[i] - max);
     sum += static_cast<double>(x[i]);
   }
@@ -59,10 +95,11 @@ void softmax(float* x, int64_t n) {
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float silu = gate[i] / (1.0f + std::exp(-gate[i]));
-    out[i] = silu * up[i];
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int64_t k = i; k < i + 16; ++k) out[k] = gate[k] / (1.0f + vector_expf(-gate[k])) * up[k];
   }
+  for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
 void add(const float* a, const float* b, float* out, int64_t n) {

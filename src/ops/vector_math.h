@@ -16,10 +16,16 @@ void rms_norm(const float* x, const float* weight, float* out, int64_t n, float 
 void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dims, int64_t position,
                  float freq_base, float freq_scale, const float* freq_factors = nullptr);
 
-// In place: x = softmax(x) over n values (max subtracted, sum in double).
+// exp(x) as ggml's vector kernels compute it (a degree-5 polynomial after range
+// reduction, within 2 ulp of expf). llama.cpp's softmax and SiLU use it, and using
+// libm's expf instead flips enough f16 roundings downstream to drift from its logits.
+float vector_expf(float x);
+
+// In place: x = softmax(x) over n values (max subtracted, sum in double). Whole groups
+// of 16 use vector_expf and are summed group by group; the tail uses expf, as in ggml.
 void softmax(float* x, int64_t n);
 
-// out[i] = silu(gate[i]) * up[i]
+// out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)) with the same exp split.
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
 
 // out[i] = a[i] + b[i]

@@ -1,6 +1,7 @@
 // Loading models: hyperparameters from metadata, clear errors for missing keys, wrong
 // shapes and unsupported architectures, and forward-pass argument checks.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -12,8 +13,11 @@
 namespace locara {
 namespace {
 
+// ctest runs tests as parallel processes: names carry the process id.
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("locara-model-test-" + name)).string();
+  return (std::filesystem::temp_directory_path() /
+          ("locara-model-test-" + std::to_string(getpid()) + "-" + name))
+      .string();
 }
 
 // Rewrites a GGUF file keeping everything except the metadata keys and tensors
@@ -150,8 +154,8 @@ TEST_F(ModelLoad, BatchedPrefillEqualsTokenByToken) {
   KvCache stepwise = (*model)->make_kv_cache(32, KvType::kF32);
   std::vector<float> logits(hp.n_vocab);
   for (size_t t = 0; t < prompt.size(); ++t) {
-    ASSERT_TRUE((*model)->forward({&prompt[t], 1}, static_cast<int64_t>(t), stepwise, context,
-                                  logits));
+    ASSERT_TRUE(
+        (*model)->forward({&prompt[t], 1}, static_cast<int64_t>(t), stepwise, context, logits));
     for (int64_t v = 0; v < hp.n_vocab; ++v) {
       ASSERT_NEAR(logits[v], all[t * hp.n_vocab + v], 1e-4) << "token " << t << " logit " << v;
     }

@@ -1,5 +1,6 @@
-// The `locara` command: parses the command line and hands each subcommand its options.
+// The `locara` command: parses the command line and runs the chosen subcommand.
 #include <CLI/CLI.hpp>
+#include <vector>
 
 #include "cli/run_command.h"
 #include "locara/version.h"
@@ -11,10 +12,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "locara " LOCARA_VERSION_STRING);
   app.require_subcommand(1);
 
-  locara::cli::RunOptions run_options;
-  CLI::App* run = locara::cli::add_run_command(app, run_options);
+  using namespace locara::cli;
+  // One line per subcommand, each defined in its own file.
+  const std::vector<Command> commands = {
+      add_run_command(app),
+  };
 
   CLI11_PARSE(app, argc, argv);
-  if (run->parsed()) return locara::cli::run_command(run_options);
+  for (const Command& command : commands) {
+    if (command.parser->parsed()) return command.run();
+  }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <memory>
 
 #include "engine/session.h"
 #include "platform/cpu_topology.h"
@@ -40,7 +41,9 @@ void report_memory(const Session& session) {
 
 }  // namespace
 
-CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
+Command add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  RunOptions& o = *options;
   CLI::App* run = app.add_subcommand(
       "run", "Stream a completion of PROMPT (or of standard input when it is not a terminal)");
   run->add_option("model", o.model_path, "Path of a GGUF model file")->required();
@@ -74,7 +77,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& o) {
   run->add_flag("--echo", o.echo, "Print the prompt before the completion");
   run->add_flag("-v,--verbose", o.verbose, "Report the context, KV cache and memory footprint");
   run->callback([&o, run] { o.prompt_given = run->count("prompt") > 0; });
-  return run;
+  return {run, [options] { return run_command(*options); }};
 }
 
 int run_command(const RunOptions& o) {

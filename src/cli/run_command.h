@@ -2,9 +2,10 @@
 // (and, with --verbose, the process's anonymous vs file-backed memory) on stderr.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+
+#include "cli/command.h"
 
 namespace locara::cli {
 
@@ -28,8 +29,8 @@ struct RunOptions {
   bool verbose = false;
 };
 
-// Registers the subcommand; `options` must outlive parsing.
-CLI::App* add_run_command(CLI::App& app, RunOptions& options);
+// Registers `run` on the app.
+Command add_run_command(CLI::App& app);
 // Runs it; returns the process exit code.
 int run_command(const RunOptions& options);
 

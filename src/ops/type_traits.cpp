@@ -3,19 +3,19 @@
 
 #include <array>
 
+#include "ops/cpu_features.h"
+#include "ops/kernel_table.h"
 #include "ops/kernels_ref.h"
 #include "ops/quant_blocks.h"
 
 namespace locara::ops {
 namespace {
 
-constexpr size_t kTypeCount = static_cast<size_t>(TensorType::kCount);
-
 // One entry per type id; an entry without to_float means "no kernels".
-using Table = std::array<TypeTraits, kTypeCount>;
+using Table = KernelTable;
 
 void set(Table& table, TensorType type, TypeTraits traits) {
-  table[static_cast<size_t>(type)] = traits;
+  entry(table, type) = traits;
 }
 
 Table make_reference_table() {
@@ -54,10 +54,20 @@ const Table& reference_table() {
   return table;
 }
 
-// Starts as the reference table. This is where ISA-specific kernels, chosen from the
-// CPU's features, will replace entries (each tested against the reference entry).
+// The reference table with entries replaced by the widest kernels this CPU runs
+// (each ISA's kernels are tested against the reference entries they replace).
 Table make_active_table() {
-  return reference_table();
+  Table table = reference_table();
+  const CpuFeatures& cpu = cpu_features();
+#if defined(__x86_64__) || defined(_M_X64)
+  if (cpu.has_avx2_kernels()) install_avx2_kernels(table);
+  if (cpu.has_avx512_kernels()) install_avx512_kernels(table);
+#elif defined(__aarch64__)
+  if (cpu.has_neon_kernels()) install_neon_kernels(table);
+  if (cpu.has_dotprod_kernels()) install_dotprod_kernels(table);
+#endif
+  (void)cpu;
+  return table;
 }
 
 const Table& active_table() {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "engine/session.h"
@@ -61,6 +62,12 @@ TEST(MemoryFootprint, WeightsAreMappedNotAnonymous) {
   // The weights the forward pass touched are resident as file-backed pages.
   EXPECT_GE(during->file_bytes - std::min(during->file_bytes, before->file_bytes),
             weights * 9 / 10);
+  std::printf(
+      "weights %.1f MiB mapped; while generating: anonymous +%.2f MiB (KV %.2f MiB + scratch "
+      "%.2f MiB), file-backed +%.1f MiB\n",
+      weights / 1048576.0, anon_growth / 1048576.0, (*session)->kv_bytes() / 1048576.0,
+      (*session)->scratch_bytes() / 1048576.0,
+      (during->file_bytes - std::min(during->file_bytes, before->file_bytes)) / 1048576.0);
   std::filesystem::remove(path);
 }
 

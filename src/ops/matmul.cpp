@@ -1,10 +1,19 @@
 #include "ops/matmul.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "ops/type_traits.h"
 
 namespace locara::ops {
+namespace {
+
+// Below this many tokens (generation) the plain per-row dots read each weight once anyway.
+constexpr int64_t kMinTokensForTiles = 2;
+constexpr int64_t kTileRows = 64;
+constexpr int64_t kTileTokens = 64;
+
+}  // namespace
 
 void matmul(const WeightMatrix& weights, const float* x, int64_t n_tokens, float* out,
             MatmulScratch& scratch, ThreadPool& pool) {
@@ -37,8 +46,31 @@ void matmul(const WeightMatrix& weights, const float* x, int64_t n_tokens, float
 
   const auto* weight_bytes = static_cast<const uint8_t*>(weights.data);
   const auto* activation_bytes = static_cast<const uint8_t*>(activations);
-  const VecDotFn vec_dot = traits->vec_dot;
   const int64_t n_rows = weights.n_rows;
+
+  if (n_tokens >= kMinTokensForTiles && traits->gemm_tile != nullptr) {
+    // Tiles of kTileRows weight rows x kTileTokens tokens: a tile's weights stay in L1/L2
+    // while every token of the tile reads them, and each weight byte comes from memory
+    // once per kTileTokens tokens. Threads take whole tiles.
+    const int64_t row_tiles = (n_rows + kTileRows - 1) / kTileRows;
+    const int64_t token_tiles = (n_tokens + kTileTokens - 1) / kTileTokens;
+    const GemmTileFn gemm_tile = traits->gemm_tile;
+    pool.parallel_for(row_tiles * token_tiles, [&](int64_t begin, int64_t end) {
+      for (int64_t tile = begin; tile < end; ++tile) {
+        // Row tiles vary fastest, so a thread's consecutive tiles share activations.
+        const int64_t r0 = (tile % row_tiles) * kTileRows;
+        const int64_t t0 = (tile / row_tiles) * kTileTokens;
+        gemm_tile(n, weight_bytes + static_cast<size_t>(r0) * weights.row_bytes,
+                  weights.row_bytes, std::min(kTileRows, n_rows - r0),
+                  activation_bytes + static_cast<size_t>(t0) * activation_row_bytes,
+                  activation_row_bytes, std::min(kTileTokens, n_tokens - t0),
+                  out + t0 * n_rows + r0, n_rows);
+      }
+    });
+    return;
+  }
+
+  const VecDotFn vec_dot = traits->vec_dot;
   // Rows split across threads; tokens inside, so each weight row is read from memory
   // once per call and reused from cache for every token.
   pool.parallel_for(n_rows, [&](int64_t begin, int64_t end) {

@@ -70,8 +70,9 @@ Command add_run_command(CLI::App& app) {
                   "Context size in tokens (0: the model's own, at most 4096)")
       ->capture_default_str();
   run->add_option("-t,--threads", o.threads, "Compute threads (default: physical cores)");
-  run->add_option("--kv-type", o.kv_type, "KV cache element type")
-      ->check(CLI::IsMember({"f16", "f32"}))
+  run->add_option("--kv-type", o.kv_type,
+                  "KV cache element type (auto: q8_0, or f16 when the model's heads need it)")
+      ->check(CLI::IsMember({"auto", "f32", "f16", "q8_0", "q4_0"}))
       ->capture_default_str();
   run->add_flag("--ignore-eos", o.ignore_eos, "Never stop at end-of-sequence (ban the token)");
   run->add_flag("--echo", o.echo, "Print the prompt before the completion");
@@ -86,10 +87,9 @@ int run_command(const RunOptions& o) {
     fmt::print(stderr, "locara: error: {}\n", loaded.error().message);
     return 1;
   }
-  auto kv_type = kv_type_from_name(o.kv_type);
   SessionOptions session_options;
   session_options.n_ctx = o.ctx_size;
-  session_options.kv_type = *kv_type;
+  if (o.kv_type != "auto") session_options.kv_type = *kv_type_from_name(o.kv_type);
   session_options.n_threads = o.threads > 0 ? o.threads : physical_performance_cores();
   auto session = Session::create(*loaded, session_options);
   if (!session) {
@@ -123,8 +123,8 @@ int run_command(const RunOptions& o) {
                "model: {} ({}), {} layers, n_embd {}, vocab {}; context {}, KV {} ({:.2f} MiB), "
                "{} threads, prompt {} tokens\n",
                o.model_path, hp.architecture, hp.n_layer, hp.n_embd, hp.n_vocab,
-               (*session)->n_ctx(), o.kv_type, mib((*session)->kv_bytes()),
-               session_options.n_threads, prompt_tokens.size());
+               (*session)->n_ctx(), kv_type_name((*session)->kv_type()),
+               mib((*session)->kv_bytes()), session_options.n_threads, prompt_tokens.size());
   }
   if (o.echo) {
     fmt::print("{}", prompt);

@@ -23,7 +23,7 @@ struct RunOptions {
   int64_t seed = 0;  // -1: a random seed
   int64_t ctx_size = 0;
   int threads = 0;
-  std::string kv_type = "f16";
+  std::string kv_type = "auto";
   bool ignore_eos = false;
   bool echo = false;
   bool verbose = false;

@@ -37,6 +37,10 @@ double GenerationResult::generation_tokens_per_second() const {
   return generation_seconds > 0 ? static_cast<double>(tokens.size()) / generation_seconds : 0.0;
 }
 
+KvType default_kv_type(const ModelHParams& hparams) {
+  return hparams.head_dim % 32 == 0 ? KvType::kQ8_0 : KvType::kF16;
+}
+
 Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const LoadedModel> model,
                                                    const SessionOptions& options) {
   const ModelHParams& hp = model->model->hparams();
@@ -54,7 +58,8 @@ Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const LoadedM
   if (options.max_batch < 1) {
     return make_error(ErrorCode::kOutOfRange, "batch size {} must be positive", options.max_batch);
   }
-  KvCache cache = model->model->make_kv_cache(n_ctx, options.kv_type);
+  LOCARA_ASSIGN_OR_RETURN(KvCache cache, model->model->make_kv_cache(
+                                             n_ctx, options.kv_type.value_or(default_kv_type(hp))));
   std::unique_ptr<Session> session(
       new Session(std::move(model), std::move(cache), options.n_threads));
   session->max_batch_ = options.max_batch;

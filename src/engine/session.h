@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,10 +23,15 @@ inline constexpr int64_t kDefaultMaxContext = 4096;
 
 struct SessionOptions {
   int64_t n_ctx = 0;  // 0: the model's training context, at most kDefaultMaxContext
-  KvType kv_type = KvType::kF16;
+  // Unset: the runtime's default, q8_0 (DESIGN.md), or f16 when the model's heads do
+  // not hold whole q8_0 blocks.
+  std::optional<KvType> kv_type;
   int n_threads = 1;
   int64_t max_batch = 512;  // prompt tokens per forward pass
 };
+
+// The KV type a session gets when none is asked for.
+KvType default_kv_type(const ModelHParams& hparams);
 
 struct GenerationOptions {
   int32_t max_tokens = 128;  // < 0: until the context is full
@@ -66,6 +72,7 @@ class Session {
   const LoadedModel& model() const { return *model_; }
   int64_t n_ctx() const { return cache_.n_ctx(); }
   size_t kv_bytes() const { return cache_.bytes(); }
+  KvType kv_type() const { return cache_.type(); }
   size_t scratch_bytes() const { return context_.scratch_bytes() + logits_.capacity() * 4; }
 
   // Tokenizes a prompt as llama.cpp does for completion (BOS added, specials parsed).

@@ -20,7 +20,6 @@ enum Slot : size_t {
   kProjected,
   kGate,
   kUp,
-  kScores,
 };
 
 std::string block_tensor(int64_t layer, const char* name) {
@@ -158,21 +157,18 @@ void LlamaModel::attention(int64_t layer, const float* q, int64_t n_tokens, int6
   const ModelHParams& hp = hparams();
   const int64_t group = hp.n_head / hp.n_head_kv;  // query heads sharing one KV head
   const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
-  const ops::KvRows rows{static_cast<const uint8_t*>(cache.key_row(layer, 0)),
-                         static_cast<const uint8_t*>(cache.value_row(layer, 0)), cache.row_bytes(),
-                         cache.type() == KvType::kF16 ? TensorType::kF16 : TensorType::kF32};
-  const int64_t max_keys = ops::attention_padded_keys(start_position + n_tokens);
-  const int n_threads = context.n_threads();
-  // One score row per thread; the work items are (token, head) pairs.
-  float* scores = context.buffer(kScores, static_cast<size_t>(n_threads * max_keys));
+  const ops::KvLayerView kv{cache.tensor_type(),       cache.key_rows(layer),
+                            cache.key_row_bytes(),     cache.head_bytes(),
+                            cache.value_rows(layer),   cache.value_row_bytes(),
+                            cache.values_transposed(), cache.n_ctx_padded()};
+  // Work items are (token, head) pairs; each thread has its own scratch.
   context.pool().run([&](int thread, int threads) {
-    float* thread_scores = scores + thread * max_keys;
+    ops::AttentionScratch& scratch = context.attention_scratch(thread);
     for (int64_t item = thread; item < n_tokens * hp.n_head; item += threads) {
       const int64_t t = item / hp.n_head;
       const int64_t head = item % hp.n_head;
-      const int64_t kv_head = head / group;
-      ops::attend_one_head(q + t * hp.q_dim() + head * hp.head_dim, hp.head_dim, rows,
-                           kv_head * hp.head_dim, start_position + t + 1, scale, thread_scores,
+      ops::attend_one_head(q + t * hp.q_dim() + head * hp.head_dim, hp.head_dim, kv, head / group,
+                           start_position + t + 1, scale, scratch,
                            out + t * hp.q_dim() + head * hp.head_dim);
     }
   });

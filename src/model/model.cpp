@@ -24,7 +24,8 @@ Status Model::check_forward_args(std::span<const int32_t> tokens, int64_t start_
                       "forward: positions {}..{} do not fit the context of {} tokens",
                       start_position, start_position + n - 1, cache.n_ctx());
   }
-  if (cache.n_layer() != hparams_.n_layer || cache.kv_dim() != hparams_.kv_dim()) {
+  if (cache.n_layer() != hparams_.n_layer || cache.kv_dim() != hparams_.kv_dim() ||
+      cache.head_dim() != hparams_.head_dim) {
     return make_error(ErrorCode::kInvalidArgument, "forward: KV cache shaped for another model");
   }
   for (int32_t token : tokens) {

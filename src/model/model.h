@@ -31,9 +31,10 @@ class Model {
                          ExecutionContext& context, std::span<float> logits,
                          bool all_logits = false) const = 0;
 
-  // A cache of n_ctx positions shaped for this model.
-  KvCache make_kv_cache(int64_t n_ctx, KvType type) const {
-    return KvCache(hparams_.n_layer, n_ctx, hparams_.kv_dim(), type);
+  // A cache of n_ctx positions shaped for this model (an error if the type cannot
+  // hold this model's heads).
+  Expected<KvCache> make_kv_cache(int64_t n_ctx, KvType type) const {
+    return KvCache::create(hparams_.n_layer, n_ctx, hparams_.n_head_kv, hparams_.head_dim, type);
   }
 
  protected:

@@ -1,31 +1,45 @@
-// Causal attention of one query head over cached key/value rows (f32 or f16).
-// With f16 rows it rounds the query and the probabilities to f16 first, as ggml does.
+// Causal attention of one query head over a layer of cached keys and values, built on
+// the dispatch table's dot products so every KV type gets the CPU's fastest kernels.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "gguf/tensor_type.h"
 
 namespace locara::ops {
 
-// Cached rows of one layer: row p holds position p's keys (values) for all KV heads.
-struct KvRows {
-  const uint8_t* keys = nullptr;
+// One layer of a KV cache as attention reads it (see kv/kv_cache.h for the layout).
+struct KvLayerView {
+  TensorType type = TensorType::kF16;  // kF32, kF16, kQ8_0 or kQ4_0
+  const uint8_t* keys = nullptr;       // row p: position p's keys for all KV heads
+  size_t key_row_bytes = 0;
+  size_t head_bytes = 0;  // one head's segment of a key (or row-major value) row
   const uint8_t* values = nullptr;
-  size_t row_stride = 0;               // bytes between consecutive positions
-  TensorType type = TensorType::kF32;  // kF32 or kF16
+  size_t value_row_bytes = 0;
+  bool values_transposed = true;   // f32/f16: row d = value dimension d over positions
+  int64_t n_positions_padded = 0;  // length of a transposed value row
 };
 
-// Score slots attend_one_head needs for n_keys keys (the softmax runs over a multiple of 32).
+// Per-thread scratch, grown on demand and reused across calls.
+struct AttentionScratch {
+  std::vector<float> scores;     // [padded keys]
+  std::vector<uint8_t> query;    // the query converted to the keys' dot type
+  std::vector<uint8_t> weights;  // the probabilities converted to the values' dot type
+  std::vector<float> value;      // one dequantized value segment
+};
+
+// Score slots for n_keys keys: the softmax runs over a multiple of 32, as llama.cpp's
+// does over its padded cache, so every score goes through the same exp as there.
 inline int64_t attention_padded_keys(int64_t n_keys) {
   return (n_keys + 31) / 32 * 32;
 }
 
-// out[head_dim] = softmax(scale * q . K[0..n_keys)) . V[0..n_keys), where the head's
-// keys and values start at element head_offset of each row.
-// scores: scratch of at least attention_padded_keys(n_keys) floats.
-void attend_one_head(const float* query, int64_t head_dim, const KvRows& kv, int64_t head_offset,
-                     int64_t n_keys, float scale, float* scores, float* out);
+// out[head_dim] = softmax(scale * q . K[0..n_keys)) . V[0..n_keys) for KV head kv_head.
+// Like llama.cpp without flash attention, the query meets f16/q8_0 keys converted to
+// their dot type (f16 / q8_0) and f16 values meet the probabilities rounded to f16.
+void attend_one_head(const float* query, int64_t head_dim, const KvLayerView& kv, int64_t kv_head,
+                     int64_t n_keys, float scale, AttentionScratch& scratch, float* out);
 
 }  // namespace locara::ops

@@ -51,6 +51,7 @@ Greedy run_greedy(const std::shared_ptr<const LoadedModel>& model, int64_t n_ctx
   SessionOptions options;
   options.n_ctx = n_ctx;
   options.n_threads = 2;
+  options.kv_type = KvType::kF16;  // what llama.cpp used for the goldens
   auto session = Session::create(model, options);
   EXPECT_TRUE(session) << session.error().message;
   GenerationOptions generation;

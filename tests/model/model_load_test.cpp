@@ -127,7 +127,7 @@ TEST_F(ModelLoad, ForwardRejectsBadArguments) {
   auto model = load_model(base_);
   ASSERT_TRUE(model);
   const ModelHParams& hp = (*model)->hparams();
-  KvCache cache = (*model)->make_kv_cache(8, KvType::kF16);
+  KvCache cache = *(*model)->make_kv_cache(8, KvType::kF16);
   ExecutionContext context(1);
   std::vector<float> logits(hp.n_vocab);
   const int32_t bad_token[] = {static_cast<int32_t>(hp.n_vocab)};
@@ -147,11 +147,11 @@ TEST_F(ModelLoad, BatchedPrefillEqualsTokenByToken) {
   const std::vector<int32_t> prompt = {1, 300, 301, 302, 400, 401, 260, 270, 280};
   ExecutionContext context(2);
 
-  KvCache batched = (*model)->make_kv_cache(32, KvType::kF32);
+  KvCache batched = *(*model)->make_kv_cache(32, KvType::kF32);
   std::vector<float> all(prompt.size() * hp.n_vocab);
   ASSERT_TRUE((*model)->forward(prompt, 0, batched, context, all, /*all_logits=*/true));
 
-  KvCache stepwise = (*model)->make_kv_cache(32, KvType::kF32);
+  KvCache stepwise = *(*model)->make_kv_cache(32, KvType::kF32);
   std::vector<float> logits(hp.n_vocab);
   for (size_t t = 0; t < prompt.size(); ++t) {
     ASSERT_TRUE(

@@ -1,13 +1,40 @@
 #include "ops/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
 
 namespace locara::ops {
+namespace {
 
-// Workers sleep on wake_ until generation_ moves past the last generation they ran. A
-// counter (not a flag) cannot lose a wake-up: a worker that is slow to go back to sleep
-// still sees that the generation changed. The caller sleeps on done_ until pending_
-// (the workers still running the current job) reaches zero.
+// How long a thread spins for the next region (or for the workers to finish) before it
+// sleeps: long enough to bridge the gaps inside a forward pass and between tokens,
+// short enough that an idle pool stops burning a core almost at once.
+constexpr auto kSpinTime = std::chrono::microseconds(200);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(_M_X64)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Spins until done() or kSpinTime passes; true if done() became true.
+template <typename Done>
+bool spin_until(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    cpu_relax();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return false;
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
   workers_.reserve(static_cast<size_t>(n_threads_ - 1));
@@ -28,16 +55,20 @@ void ThreadPool::run(const std::function<void(int thread_index, int n_threads)>&
     fn(0, 1);
     return;
   }
-  {
+  job_ = &fn;
+  pending_.store(n_threads_ - 1);
+  generation_.fetch_add(1);  // publishes job_ and pending_ (sequentially consistent)
+  if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    pending_ = n_threads_ - 1;
-    ++generation_;
+    wake_.notify_all();
   }
-  wake_.notify_all();
   fn(0, n_threads_);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
+  if (!spin_until([this] { return pending_.load() == 0; })) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    sleepers_.fetch_add(1);
+    done_.wait(lock, [this] { return pending_.load() == 0; });
+    sleepers_.fetch_sub(1);
+  }
   job_ = nullptr;
 }
 
@@ -60,18 +91,19 @@ void ThreadPool::worker_loop(int thread_index) {
   // Generation 0 is the pool's state at construction, before any job.
   uint64_t seen_generation = 0;
   for (;;) {
-    const std::function<void(int, int)>* job = nullptr;
-    {
+    const auto has_work = [&] { return stopping_.load() || generation_.load() != seen_generation; };
+    if (!spin_until(has_work)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen_generation; });
-      if (stopping_) return;
-      seen_generation = generation_;
-      job = job_;
+      sleepers_.fetch_add(1);
+      wake_.wait(lock, has_work);
+      sleepers_.fetch_sub(1);
     }
-    (*job)(thread_index, n_threads_);
-    {
+    if (stopping_.load()) return;
+    seen_generation = generation_.load();
+    (*job_)(thread_index, n_threads_);
+    if (pending_.fetch_sub(1) == 1 && sleepers_.load() > 0) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
+      done_.notify_all();
     }
   }
 }

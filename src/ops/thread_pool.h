@@ -34,13 +34,18 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
+  // A region starts by publishing job_ and bumping generation_; workers spin on it for a
+  // while (a forward pass starts a new region every few microseconds) before sleeping
+  // on wake_. sleepers_ is raised under mutex_ before a thread waits, so a publisher that
+  // sees it zero knows nobody needs a notify.
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
   const std::function<void(int, int)>* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stopping_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace locara::ops

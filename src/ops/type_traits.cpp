@@ -7,6 +7,7 @@
 #include "ops/kernel_table.h"
 #include "ops/kernels_ref.h"
 #include "ops/quant_blocks.h"
+#include "ops/quant_blocks_k.h"
 
 namespace locara::ops {
 namespace {
@@ -46,6 +47,32 @@ Table make_reference_table() {
   set(table, T::kQ8_1,
       {ref::to_float_q8_1, ref::from_float_q8_1, nullptr, T::kQ8_1, kQuantBlockSize,
        sizeof(BlockQ8_1)});
+  // K formats and IQ4: ggml pairs the super-block formats with Q8_K activations and
+  // IQ4_NL (32-element blocks) with Q8_0. Q8_K, like Q8_1, only holds activations.
+  set(table, T::kQ2_K,
+      {ref::to_float_q2_k, ref::from_float_q2_k, ref::vec_dot_q2_k_q8_k, T::kQ8_K, kSuperBlockSize,
+       sizeof(BlockQ2_K)});
+  set(table, T::kQ3_K,
+      {ref::to_float_q3_k, ref::from_float_q3_k, ref::vec_dot_q3_k_q8_k, T::kQ8_K, kSuperBlockSize,
+       sizeof(BlockQ3_K)});
+  set(table, T::kQ4_K,
+      {ref::to_float_q4_k, ref::from_float_q4_k, ref::vec_dot_q4_k_q8_k, T::kQ8_K, kSuperBlockSize,
+       sizeof(BlockQ4_K)});
+  set(table, T::kQ5_K,
+      {ref::to_float_q5_k, ref::from_float_q5_k, ref::vec_dot_q5_k_q8_k, T::kQ8_K, kSuperBlockSize,
+       sizeof(BlockQ5_K)});
+  set(table, T::kQ6_K,
+      {ref::to_float_q6_k, ref::from_float_q6_k, ref::vec_dot_q6_k_q8_k, T::kQ8_K, kSuperBlockSize,
+       sizeof(BlockQ6_K)});
+  set(table, T::kQ8_K,
+      {ref::to_float_q8_k, ref::from_float_q8_k, nullptr, T::kQ8_K, kSuperBlockSize,
+       sizeof(BlockQ8_K)});
+  set(table, T::kIQ4_NL,
+      {ref::to_float_iq4_nl, ref::from_float_iq4_nl, ref::vec_dot_iq4_nl_q8_0, T::kQ8_0,
+       kQuantBlockSize, sizeof(BlockIQ4_NL)});
+  set(table, T::kIQ4_XS,
+      {ref::to_float_iq4_xs, ref::from_float_iq4_xs, ref::vec_dot_iq4_xs_q8_k, T::kQ8_K,
+       kSuperBlockSize, sizeof(BlockIQ4_XS)});
   return table;
 }
 

@@ -56,8 +56,8 @@ TEST(TypeTraitsTest, TableShape) {
   EXPECT_EQ(type_traits(T::kQ8_0)->vec_dot_type, T::kQ8_0);
   EXPECT_EQ(type_traits(T::kQ4_1)->vec_dot_type, T::kQ8_1);
   EXPECT_EQ(type_traits(T::kQ5_1)->vec_dot_type, T::kQ8_1);
-  EXPECT_EQ(type_traits(T::kQ4_K), nullptr);
-  EXPECT_EQ(type_traits(T::kIQ4_NL), nullptr);
+  EXPECT_EQ(type_traits(T::kIQ2_XXS), nullptr);
+  EXPECT_EQ(type_traits(T::kIQ1_S), nullptr);
   EXPECT_EQ(reference_type_traits(T::kCount), nullptr);
 }
 

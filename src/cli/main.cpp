@@ -2,6 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <vector>
 
+#include "cli/apps_command.h"
+#include "cli/plan_command.h"
+#include "cli/ps_command.h"
 #include "cli/run_command.h"
 #include "locara/version.h"
 
@@ -16,6 +19,9 @@ int main(int argc, char** argv) {
   // One line per subcommand, each defined in its own file.
   const std::vector<Command> commands = {
       add_run_command(app),
+      add_plan_command(app),
+      add_ps_command(app),
+      add_apps_command(app),
   };
 
   CLI11_PARSE(app, argc, argv);

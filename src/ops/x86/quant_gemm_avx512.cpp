@@ -1,0 +1,307 @@
+// AVX-512 VNNI gemm tiles of the 32-element block formats (prompt processing, compute
+// bound). Per pass over a chunk of the row length, the tile's 64 weight rows are unpacked
+// ONCE into a row-interleaved 8-bit layout in per-thread scratch: for each block, 8 steps
+// of 64 bytes, step k holding bytes 4k..4k+3 of 16 rows (one row per 32-bit lane). Then
+// one vpdpbusd multiplies 16 rows by 4 broadcast activation bytes, and a register block
+// of 64 rows x 6 tokens keeps 24 accumulators busy (4 weight loads and 6 broadcasts per
+// 24 vpdpbusd). Lanes are rows, so each (row, token) sum is a lane that receives the
+// reference's float term of every block in block order: the results are the reference's
+// bits, the same as vec_dot's.
+// clang-format off
+#include "ops/x86/simd_avx512.h"  // first: it includes <immintrin.h>, see there
+// clang-format on
+
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "ops/x86/quant_kinds_avx512.h"
+#include "ops/x86/x86_kernels.h"
+
+namespace locara::ops::avx512 {
+namespace {
+
+// Rows per packed group: the 16 lanes of one vector.
+constexpr int kGroupRows = 16;
+// Rows and tokens per pass (matmul's tiles are 64 x 64).
+constexpr int kTileRows = 64;
+constexpr int kTileGroups = kTileRows / kGroupRows;
+constexpr int kTileTokens = 64;
+// Blocks of the row length per pass: the packed weights of a pass (64 KiB) stay in L2.
+constexpr int kChunkBlocks = 32;
+// Tokens per register block, which spans all 4 groups: 24 accumulators of 32.
+constexpr int kMicroTokens = 6;
+// 4-byte steps per block.
+constexpr int kSteps = kQuantBlockSize / 4;
+
+// Not thread-safe: one per thread (scratch()).
+struct TileScratch {
+  alignas(64) uint8_t q[kTileGroups][kChunkBlocks][kSteps][64];
+  alignas(64) float dx[kTileGroups][kChunkBlocks][kGroupRows];
+  alignas(64) float mx[kTileGroups][kChunkBlocks][kGroupRows];
+  alignas(64) float dy[kTileTokens][kChunkBlocks];
+  alignas(64) float sy[kTileTokens][kChunkBlocks];
+  alignas(64) int32_t correction[kTileTokens][kChunkBlocks];  // -kOffset * sum(y)
+  // The activation bytes of one register block's tokens, block-major, so that every
+  // broadcast in the inner loop addresses [base + constant].
+  alignas(64) int8_t act[kChunkBlocks][kMicroTokens][kQuantBlockSize];
+  alignas(64) float acc[kTileTokens][kTileRows];
+};
+
+// Plain new/delete rather than std:: templates: code in this file is built for AVX-512,
+// and an out-of-line template instance could be shared with code built for any CPU.
+struct ScratchHolder {
+  TileScratch* scratch = nullptr;
+  ~ScratchHolder() { delete scratch; }
+};
+
+TileScratch& scratch() {
+  thread_local ScratchHolder holder;
+  if (holder.scratch == nullptr) holder.scratch = new TileScratch;
+  return *holder.scratch;
+}
+
+// 16 rows of 8 32-bit words -> 8 vectors, vector k holding word k of every row (lane =
+// row): two 8x8 transposes, one per 256-bit half.
+inline void transpose_16x8(const __m256i rows[16], uint8_t out[kSteps][64]) {
+  __m512i z[8];
+  for (int i = 0; i < 8; ++i) {
+    z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(rows[i]), rows[i + 8], 1);
+  }
+  __m512i t[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(z[2 * i], z[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(z[2 * i], z[2 * i + 1]);
+  }
+  // v[e] (rows 0-3 | 8-11) and v[4+e] (rows 4-7 | 12-15): word e of each chunk.
+  __m512i v[8];
+  for (int h = 0; h < 2; ++h) {
+    v[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h + 0], t[4 * h + 2]);
+    v[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h + 0], t[4 * h + 2]);
+    v[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+    v[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+  }
+  const __m512i first_words = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+  const __m512i last_words = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+  for (int e = 0; e < 4; ++e) {
+    _mm512_store_si512(out[e], _mm512_permutex2var_epi64(v[e], first_words, v[4 + e]));
+    _mm512_store_si512(out[4 + e], _mm512_permutex2var_epi64(v[e], last_words, v[4 + e]));
+  }
+}
+
+// Unpacks blocks [first_block, first_block + n_blocks) of 16 rows (rows past valid_rows
+// are zero) into the interleaved layout, with their scales as floats.
+template <class K>
+void pack_group(const uint8_t* rows, size_t row_bytes, int valid_rows, int64_t first_block,
+                int n_blocks, uint8_t q[][kSteps][64], float dx[][kGroupRows],
+                float mx[][kGroupRows]) {
+  using Block = typename K::Block;
+  const __mmask16 valid =
+      valid_rows >= kGroupRows ? __mmask16(0xffff) : __mmask16((1u << valid_rows) - 1);
+  const __m512i row_offsets =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(static_cast<int32_t>(row_bytes)));
+  for (int b = 0; b < n_blocks; ++b) {
+    const uint8_t* column = rows + (first_block + b) * sizeof(Block);
+    __m256i unpacked[kGroupRows];
+    for (int r = 0; r < kGroupRows; ++r) {
+      unpacked[r] = r < valid_rows
+                        ? K::unpack(*reinterpret_cast<const Block*>(column + r * row_bytes))
+                        : _mm256_setzero_si256();
+    }
+    transpose_16x8(unpacked, q[b]);
+    const __m512i words =
+        _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), valid, row_offsets, column, 1);
+    _mm512_store_ps(dx[b], low_halves_to_float(words));
+    if constexpr (K::kHasMin) _mm512_store_ps(mx[b], high_halves_to_float(words));
+  }
+}
+
+// Integer sums of `count` <= 16 consecutive Q8 blocks (lanes past count are zero).
+template <class ActBlock>
+inline __m512i block_sums(const ActBlock* y, int count) {
+  const auto load = [&](int i) {
+    return i < count ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs))
+                     : _mm256_setzero_si256();
+  };
+  const __m512i ones = _mm512_set1_epi8(1);
+  __m512i pairs[8];
+  for (int i = 0; i < 8; ++i) {
+    const __m512i both =
+        _mm512_inserti64x4(_mm512_castsi256_si512(load(2 * i)), load(2 * i + 1), 1);
+    pairs[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, both);
+  }
+  return reduce_block_pairs(pairs);
+}
+
+// Per token and block of the chunk: d (and s) as floats, and the offset correction.
+template <class K>
+void prepare_activations(const uint8_t* activations, size_t row_bytes, int n_tokens,
+                         int64_t first_block, int n_blocks, TileScratch& s) {
+  using ActBlock = typename K::ActBlock;
+  for (int t = 0; t < n_tokens; ++t) {
+    const auto* y = reinterpret_cast<const ActBlock*>(activations + t * row_bytes) + first_block;
+    for (int b = 0; b < n_blocks; b += 16) {
+      const int count = n_blocks - b < 16 ? n_blocks - b : 16;
+      __m512 dy;
+      __m512 sy = _mm512_setzero_ps();
+      if (count == 16) {
+        block_scales<ActBlock, K::kHasMin>(y + b, &dy, &sy);
+      } else {
+        const __m512i words = gather_words(y + b, sizeof(ActBlock), count);
+        dy = low_halves_to_float(words);
+        sy = high_halves_to_float(words);
+      }
+      _mm512_store_ps(&s.dy[t][b], dy);
+      if constexpr (K::kHasMin) _mm512_store_ps(&s.sy[t][b], sy);
+      if constexpr (K::kOffset != 0) {
+        _mm512_store_si512(&s.correction[t][b], _mm512_mullo_epi32(block_sums(y + b, count),
+                                                                   _mm512_set1_epi32(-K::kOffset)));
+      }
+    }
+  }
+}
+
+// T tokens x the tile's 4 groups (64 rows) over the chunk's blocks, into s.acc: each
+// step loads 4 weight vectors and broadcasts T activation words into 4 * T vpdpbusd.
+template <class K, int T>
+void micro_kernel(TileScratch& s, int first_token, int n_blocks) {
+  for (int b = 0; b < n_blocks; ++b) {
+    __m512i acc[kTileGroups][T];
+    for (int j = 0; j < T; ++j) {
+      for (int g = 0; g < kTileGroups; ++g) {
+        acc[g][j] = K::kOffset != 0 ? _mm512_set1_epi32(s.correction[first_token + j][b])
+                                    : _mm512_setzero_si512();
+      }
+    }
+    // Fully unrolled: GCC otherwise rotates the accumulators through copies.
+#pragma GCC unroll 8
+    for (int k = 0; k < kSteps; ++k) {
+      __m512i w[kTileGroups];
+      for (int g = 0; g < kTileGroups; ++g) w[g] = _mm512_load_si512(s.q[g][b][k]);
+#pragma GCC unroll 8
+      for (int j = 0; j < T; ++j) {
+        const __m512i a = _mm512_set1_epi32(load_i32(s.act[b][j] + 4 * k));
+        for (int g = 0; g < kTileGroups; ++g) acc[g][j] = _mm512_dpbusd_epi32(acc[g][j], w[g], a);
+      }
+    }
+    __m512 dx[kTileGroups];
+    __m512 mx[kTileGroups];
+    for (int g = 0; g < kTileGroups; ++g) {
+      dx[g] = _mm512_load_ps(s.dx[g][b]);
+      mx[g] = K::kHasMin ? _mm512_load_ps(s.mx[g][b]) : _mm512_setzero_ps();
+    }
+    for (int j = 0; j < T; ++j) {
+      const __m512 dy = _mm512_set1_ps(s.dy[first_token + j][b]);
+      const __m512 sy = K::kHasMin ? _mm512_set1_ps(s.sy[first_token + j][b]) : _mm512_setzero_ps();
+      float* sums = s.acc[first_token + j];
+      for (int g = 0; g < kTileGroups; ++g) {
+        const __m512 term = K::combine(_mm512_cvtepi32_ps(acc[g][j]), dx[g], mx[g], dy, sy);
+        float* lanes = sums + g * kGroupRows;
+        _mm512_store_ps(lanes, _mm512_add_ps(_mm512_load_ps(lanes), term));
+      }
+    }
+  }
+}
+
+template <class K>
+void run_micro_kernel(int n_tokens, TileScratch& s, int first_token, int n_blocks) {
+  switch (n_tokens) {
+    case 1:
+      return micro_kernel<K, 1>(s, first_token, n_blocks);
+    case 2:
+      return micro_kernel<K, 2>(s, first_token, n_blocks);
+    case 3:
+      return micro_kernel<K, 3>(s, first_token, n_blocks);
+    case 4:
+      return micro_kernel<K, 4>(s, first_token, n_blocks);
+    case 5:
+      return micro_kernel<K, 5>(s, first_token, n_blocks);
+    default:
+      return micro_kernel<K, 6>(s, first_token, n_blocks);
+  }
+}
+
+// At most kTileRows x kTileTokens.
+template <class K>
+void tile(int64_t n, const uint8_t* weights, size_t w_row_bytes, int n_rows,
+          const uint8_t* activations, size_t a_row_bytes, int n_tokens, float* out,
+          int64_t out_stride) {
+  using ActBlock = typename K::ActBlock;
+  TileScratch& s = scratch();
+  const int64_t n_blocks = n / kQuantBlockSize;
+  // The register block spans all 4 groups; missing rows are packed as zeros.
+  for (int t = 0; t < n_tokens; ++t) std::memset(s.acc[t], 0, sizeof(s.acc[t]));
+  for (int64_t first_block = 0; first_block < n_blocks; first_block += kChunkBlocks) {
+    const int chunk = static_cast<int>(
+        n_blocks - first_block < kChunkBlocks ? n_blocks - first_block : kChunkBlocks);
+    for (int g = 0; g < kTileGroups; ++g) {
+      const int valid = n_rows - g * kGroupRows;  // <= 0: a padding group
+      const uint8_t* rows = valid > 0 ? weights + g * kGroupRows * w_row_bytes : weights;
+      pack_group<K>(rows, w_row_bytes, valid < 0 ? 0 : valid, first_block, chunk, s.q[g], s.dx[g],
+                    s.mx[g]);
+    }
+    prepare_activations<K>(activations, a_row_bytes, n_tokens, first_block, chunk, s);
+    for (int t = 0; t < n_tokens; t += kMicroTokens) {
+      const int tokens = n_tokens - t < kMicroTokens ? n_tokens - t : kMicroTokens;
+      for (int j = 0; j < tokens; ++j) {
+        const auto* y =
+            reinterpret_cast<const ActBlock*>(activations + (t + j) * a_row_bytes) + first_block;
+        for (int b = 0; b < chunk; ++b) std::memcpy(s.act[b][j], y[b].qs, kQuantBlockSize);
+      }
+      run_micro_kernel<K>(tokens, s, t, chunk);
+    }
+  }
+  for (int t = 0; t < n_tokens; ++t) {
+    for (int g = 0; g * kGroupRows < n_rows; ++g) {
+      const int valid = n_rows - g * kGroupRows;
+      const __mmask16 mask = valid >= kGroupRows ? __mmask16(0xffff) : __mmask16((1u << valid) - 1);
+      _mm512_mask_storeu_ps(out + t * out_stride + g * kGroupRows, mask,
+                            _mm512_load_ps(s.acc[t] + g * kGroupRows));
+    }
+  }
+}
+
+template <class K>
+void gemm(int64_t n, const void* weights, size_t w_row_bytes, int64_t n_rows,
+          const void* activations, size_t a_row_bytes, int64_t n_tokens, float* out,
+          int64_t out_stride) {
+  // Rows of a group are gathered with 32-bit offsets.
+  assert(w_row_bytes * (kGroupRows - 1) < (size_t{1} << 31));
+  const auto* w = static_cast<const uint8_t*>(weights);
+  const auto* a = static_cast<const uint8_t*>(activations);
+  for (int64_t r = 0; r < n_rows; r += kTileRows) {
+    const int rows = static_cast<int>(n_rows - r < kTileRows ? n_rows - r : kTileRows);
+    for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
+      const int tokens = static_cast<int>(n_tokens - t < kTileTokens ? n_tokens - t : kTileTokens);
+      tile<K>(n, w + r * w_row_bytes, w_row_bytes, rows, a + t * a_row_bytes, a_row_bytes, tokens,
+              out + t * out_stride + r, out_stride);
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_tile_q4_0(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
+  gemm<KindQ4_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
+}
+void gemm_tile_q4_1(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
+  gemm<KindQ4_1>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
+}
+void gemm_tile_q5_0(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
+  gemm<KindQ5_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
+}
+void gemm_tile_q5_1(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
+  gemm<KindQ5_1>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
+}
+void gemm_tile_q8_0(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
+  gemm<KindQ8_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
+}
+
+}  // namespace locara::ops::avx512

@@ -3,9 +3,12 @@
 #include <vector>
 
 #include "cli/apps_command.h"
+#include "cli/bench_command.h"
 #include "cli/plan_command.h"
 #include "cli/ps_command.h"
+#include "cli/quantize_command.h"
 #include "cli/run_command.h"
+#include "cli/synth_command.h"
 #include "locara/version.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +25,9 @@ int main(int argc, char** argv) {
       add_plan_command(app),
       add_ps_command(app),
       add_apps_command(app),
+      add_synth_command(app),
+      add_quantize_command(app),
+      add_bench_command(app),
   };
 
   CLI11_PARSE(app, argc, argv);

@@ -1,11 +1,6 @@
 #include "gguf/gguf_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include "gguf/gguf_format.h"
@@ -116,19 +111,6 @@ GgufValue make_array(GgufValueType element_type, const std::vector<T>& values) {
   return make_value(GgufValueType::kArray, std::move(array));
 }
 
-Status write_all(int fd, const uint8_t* data, size_t size, const std::string& path) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error(ErrorCode::kIoError, "{}: cannot write: {}", path, std::strerror(errno));
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return ok_status();
-}
-
 }  // namespace
 
 void GgufWriter::set(std::string key, GgufValue value) {
@@ -175,8 +157,8 @@ void GgufWriter::set_int32_array(std::string key, const std::vector<int32_t>& va
   set(std::move(key), make_array<int32_t, int64_t>(GgufValueType::kInt32, values));
 }
 
-Status GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int64_t> dims,
-                              std::span<const uint8_t> bytes) {
+Expected<uint64_t> GgufWriter::check_new_tensor(const std::string& name, TensorType type,
+                                                const std::vector<int64_t>& dims) const {
   for (const PendingTensor& tensor : tensors_) {
     if (tensor.name == name) {
       return make_error(ErrorCode::kInvalidArgument, "tensor '{}' added twice", name);
@@ -205,12 +187,26 @@ Status GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int
                       "tensor '{}': row length {} does not fit {}'s block size {}", name, dims[0],
                       tensor_type_name(type), tensor_type_info(type).block_size);
   }
+  return expected_bytes;
+}
+
+Status GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int64_t> dims,
+                              std::span<const uint8_t> bytes) {
+  LOCARA_ASSIGN_OR_RETURN(const uint64_t expected_bytes, check_new_tensor(name, type, dims));
   if (bytes.size() != expected_bytes) {
+    int64_t n_elements = 1;
+    for (const int64_t dim : dims) n_elements *= dim;
     return make_error(ErrorCode::kInvalidArgument, "tensor '{}': {} bytes given, {} {} needs {}",
                       name, bytes.size(), n_elements, tensor_type_name(type), expected_bytes);
   }
-  tensors_.push_back(
-      PendingTensor{std::move(name), type, std::move(dims), {bytes.begin(), bytes.end()}});
+  tensors_.push_back(PendingTensor{
+      std::move(name), type, std::move(dims), {bytes.begin(), bytes.end()}, expected_bytes, false});
+  return ok_status();
+}
+
+Status GgufWriter::declare_tensor(std::string name, TensorType type, std::vector<int64_t> dims) {
+  LOCARA_ASSIGN_OR_RETURN(const uint64_t n_bytes, check_new_tensor(name, type, dims));
+  tensors_.push_back(PendingTensor{std::move(name), type, std::move(dims), {}, n_bytes, true});
   return ok_status();
 }
 
@@ -242,7 +238,7 @@ std::vector<uint8_t> GgufWriter::serialize_header() const {
     for (const int64_t dim : tensor.dims) sink.put<uint64_t>(static_cast<uint64_t>(dim));
     sink.put<uint32_t>(static_cast<uint32_t>(tensor.type));
     sink.put<uint64_t>(offset);
-    offset = *gguf_format::align_up(offset + tensor.bytes.size(), alignment_);
+    offset = *gguf_format::align_up(offset + tensor.n_bytes, alignment_);
   }
   sink.pad_to(alignment_);
   return image;
@@ -253,53 +249,43 @@ std::vector<uint8_t> GgufWriter::serialize() const {
   std::vector<uint8_t> image = serialize_header();
   const size_t data_offset = image.size();
   for (const PendingTensor& tensor : tensors_) {
-    image.insert(image.end(), tensor.bytes.begin(), tensor.bytes.end());
+    if (tensor.declared) {
+      image.resize(image.size() + tensor.n_bytes);
+    } else {
+      image.insert(image.end(), tensor.bytes.begin(), tensor.bytes.end());
+    }
     // Pad relative to the data section, which itself starts aligned.
     image.resize(data_offset + *gguf_format::align_up(image.size() - data_offset, alignment_));
   }
   return image;
 }
 
-Status GgufWriter::write(const std::string& path) const {
+Expected<std::unique_ptr<GgufTensorStream>> GgufWriter::begin_streaming(
+    const std::string& path) const {
   if (!gguf_format::is_power_of_two(alignment_)) {
     return make_error(ErrorCode::kInvalidArgument, "{}: alignment {} is not a nonzero power of two",
                       path, alignment_);
   }
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return make_error(ErrorCode::kIoError, "{}: cannot create: {}", temporary,
-                      std::strerror(errno));
+  std::vector<GgufTensorStream::Slot> slots;
+  slots.reserve(tensors_.size());
+  for (const PendingTensor& tensor : tensors_) {
+    slots.push_back({tensor.name, tensor.n_bytes, tensor.declared ? nullptr : tensor.bytes.data()});
+  }
+  return GgufTensorStream::open(path, serialize_header(), std::move(slots), alignment_);
+}
+
+Status GgufWriter::write(const std::string& path) const {
+  for (const PendingTensor& tensor : tensors_) {
+    if (tensor.declared) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{}: tensor '{}' was declared for streaming; write it through "
+                        "begin_streaming()",
+                        path, tensor.name);
+    }
   }
   // Tensors go straight from their buffers to the file: no second copy of the weights.
-  const auto write_everything = [&]() -> Status {
-    const std::vector<uint8_t> header = serialize_header();
-    LOCARA_RETURN_IF_ERROR(write_all(fd, header.data(), header.size(), temporary));
-    const std::vector<uint8_t> padding(alignment_, 0);
-    for (const PendingTensor& tensor : tensors_) {
-      LOCARA_RETURN_IF_ERROR(write_all(fd, tensor.bytes.data(), tensor.bytes.size(), temporary));
-      const uint64_t pad =
-          *gguf_format::align_up(tensor.bytes.size(), alignment_) - tensor.bytes.size();
-      LOCARA_RETURN_IF_ERROR(write_all(fd, padding.data(), pad, temporary));
-    }
-    // Durable before the rename, so the name never points at a half-written file.
-    if (::fsync(fd) != 0) {
-      return make_error(ErrorCode::kIoError, "{}: cannot fsync: {}", temporary,
-                        std::strerror(errno));
-    }
-    return ok_status();
-  };
-  Status status = write_everything();
-  if (::close(fd) != 0 && status) {
-    status =
-        make_error(ErrorCode::kIoError, "{}: cannot close: {}", temporary, std::strerror(errno));
-  }
-  if (status && std::rename(temporary.c_str(), path.c_str()) != 0) {
-    status = make_error(ErrorCode::kIoError, "{}: cannot rename to {}: {}", temporary, path,
-                        std::strerror(errno));
-  }
-  if (!status) ::unlink(temporary.c_str());
-  return status;
+  LOCARA_ASSIGN_OR_RETURN(auto stream, begin_streaming(path));
+  return stream->finish();
 }
 
 }  // namespace locara

@@ -1,5 +1,6 @@
 // A read-only memory mapping of a whole file: the only way weights reach memory.
-// Pages stay clean and file-backed (evictable); nothing is copied or locked.
+// Pages stay clean and file-backed (evictable); nothing is copied or locked. Large files
+// are mapped so the kernel can use huge (PMD) mappings for them (see mapped_file.cpp).
 #pragma once
 
 #include <cstddef>
@@ -29,6 +30,12 @@ class MappedFile {
   const std::string& path() const { return path_; }
   // True when [ptr, ptr + n) lies inside the mapping.
   bool contains(const void* ptr, size_t n) const;
+
+  // Bytes of the mapping the kernel maps with huge (PMD) page-table entries now, from
+  // /proc/self/smaps ("FilePmdMapped"); 0 when none are or the kernel does not say.
+  // A diagnostic: streaming reads of PMD-mapped pages run at anonymous-memory speed,
+  // through 4 KiB entries they can be much slower.
+  uint64_t huge_mapped_bytes() const;
 
  private:
   std::string path_;

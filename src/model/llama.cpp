@@ -1,9 +1,12 @@
 #include "model/llama.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "model/weights.h"
 #include "ops/attention.h"
+#include "ops/batch_ops.h"
 #include "ops/vector_math.h"
 
 namespace locara {
@@ -21,6 +24,10 @@ enum Slot : size_t {
   kGate,
   kUp,
 };
+
+// Query tokens per attention work item: enough that a block's gemm over the keys reuses
+// each key many times, few enough that a prompt still splits into many items.
+constexpr int64_t kAttentionBlockTokens = 16;
 
 std::string block_tensor(int64_t layer, const char* name) {
   return fmt::format("blk.{}.{}.weight", layer, name);
@@ -108,10 +115,7 @@ Status LlamaModel::forward(std::span<const int32_t> tokens, int64_t start_positi
     const LlamaLayerWeights& layer = weights_.layers[il];
 
     // Attention: xn = RMSNorm(x); q, k, v = projections; RoPE on q and k
-    for (int64_t t = 0; t < n; ++t) {
-      ops::rms_norm(x + t * hp.n_embd, layer.attn_norm, xn + t * hp.n_embd, hp.n_embd,
-                    hp.rms_norm_eps);
-    }
+    ops::rms_norm_rows(pool, x, layer.attn_norm, xn, n, hp.n_embd, hp.rms_norm_eps);
     ops::matmul(layer.attn_q, xn, n, q, mm, pool);
     ops::matmul(layer.attn_k, xn, n, k, mm, pool);
     ops::matmul(layer.attn_v, xn, n, v, mm, pool);
@@ -127,27 +131,22 @@ Status LlamaModel::forward(std::span<const int32_t> tokens, int64_t start_positi
     attention(il, q, n, start_position, cache, context, attn);
     // x = x + W_o attn
     ops::matmul(layer.attn_output, attn, n, proj, mm, pool);
-    ops::add(x, proj, x, n * hp.n_embd);
+    ops::add_parallel(pool, x, proj, x, n * hp.n_embd);
 
     // Feed-forward: x = x + W_down (silu(W_gate xn) * W_up xn), xn = RMSNorm(x)
-    for (int64_t t = 0; t < n; ++t) {
-      ops::rms_norm(x + t * hp.n_embd, layer.ffn_norm, xn + t * hp.n_embd, hp.n_embd,
-                    hp.rms_norm_eps);
-    }
+    ops::rms_norm_rows(pool, x, layer.ffn_norm, xn, n, hp.n_embd, hp.rms_norm_eps);
     ops::matmul(layer.ffn_gate, xn, n, gate, mm, pool);
     ops::matmul(layer.ffn_up, xn, n, up, mm, pool);
-    ops::swiglu(gate, up, gate, n * hp.n_ff);
+    ops::swiglu_rows(pool, gate, up, gate, n, hp.n_ff);
     ops::matmul(layer.ffn_down, gate, n, proj, mm, pool);
-    ops::add(x, proj, x, n * hp.n_embd);
+    ops::add_parallel(pool, x, proj, x, n * hp.n_embd);
   }
 
   // logits = W_out RMSNorm(x), for the last token or all of them
   const int64_t first_out = all_logits ? 0 : n - 1;
   const int64_t n_out = n - first_out;
-  for (int64_t t = first_out; t < n; ++t) {
-    ops::rms_norm(x + t * hp.n_embd, weights_.output_norm, xn + (t - first_out) * hp.n_embd,
-                  hp.n_embd, hp.rms_norm_eps);
-  }
+  ops::rms_norm_rows(pool, x + first_out * hp.n_embd, weights_.output_norm, xn, n_out, hp.n_embd,
+                     hp.rms_norm_eps);
   ops::matmul(weights_.output, xn, n_out, logits.data(), mm, pool);
   return ok_status();
 }
@@ -161,15 +160,21 @@ void LlamaModel::attention(int64_t layer, const float* q, int64_t n_tokens, int6
                             cache.key_row_bytes(),     cache.head_bytes(),
                             cache.value_rows(layer),   cache.value_row_bytes(),
                             cache.values_transposed(), cache.n_ctx_padded()};
-  // Work items are (token, head) pairs; each thread has its own scratch.
-  context.pool().run([&](int thread, int threads) {
+  // Work items are (block of tokens, KV head): the block's queries of that head's group
+  // read each key once. Threads take items as they finish (later tokens see more keys),
+  // the heaviest first.
+  const int64_t n_blocks = (n_tokens + kAttentionBlockTokens - 1) / kAttentionBlockTokens;
+  const int64_t n_items = n_blocks * hp.n_head_kv;
+  std::atomic<int64_t> next_item{0};
+  context.pool().run([&](int thread, int) {
     ops::AttentionScratch& scratch = context.attention_scratch(thread);
-    for (int64_t item = thread; item < n_tokens * hp.n_head; item += threads) {
-      const int64_t t = item / hp.n_head;
-      const int64_t head = item % hp.n_head;
-      ops::attend_one_head(q + t * hp.q_dim() + head * hp.head_dim, hp.head_dim, kv, head / group,
-                           start_position + t + 1, scale, scratch,
-                           out + t * hp.q_dim() + head * hp.head_dim);
+    for (int64_t item = next_item++; item < n_items; item = next_item++) {
+      const int64_t first = (n_blocks - 1 - item / hp.n_head_kv) * kAttentionBlockTokens;
+      const int64_t kv_head = item % hp.n_head_kv;
+      const int64_t offset = first * hp.q_dim() + kv_head * group * hp.head_dim;
+      ops::attend_query_block(q + offset, hp.q_dim(), group, hp.head_dim, kv, kv_head,
+                              std::min(kAttentionBlockTokens, n_tokens - first),
+                              start_position + first + 1, scale, scratch, out + offset);
     }
   });
 }

@@ -24,8 +24,8 @@ struct KvLayerView {
 
 // Per-thread scratch, grown on demand and reused across calls.
 struct AttentionScratch {
-  std::vector<float> scores;     // [padded keys]
-  std::vector<uint8_t> query;    // the query converted to the keys' dot type
+  std::vector<float> scores;     // [query rows][padded keys]
+  std::vector<uint8_t> query;    // the query rows converted to the keys' dot type
   std::vector<uint8_t> weights;  // the probabilities converted to the values' dot type
   std::vector<float> value;      // one dequantized value segment
 };
@@ -41,5 +41,14 @@ inline int64_t attention_padded_keys(int64_t n_keys) {
 // their dot type (f16 / q8_0) and f16 values meet the probabilities rounded to f16.
 void attend_one_head(const float* query, int64_t head_dim, const KvLayerView& kv, int64_t kv_head,
                      int64_t n_keys, float scale, AttentionScratch& scratch, float* out);
+
+// The queries of consecutive tokens that share KV head kv_head: token i (< n_tokens) has
+// `group` query heads at q + i * token_stride + g * head_dim and sees first_n_keys + i
+// keys (causal); its outputs go to the same places in out. Each query row gets
+// attend_one_head's bits, but the scores of all rows come from one gemm tile over the
+// keys, which reads each key once for the whole block instead of once per query.
+void attend_query_block(const float* q, int64_t token_stride, int64_t group, int64_t head_dim,
+                        const KvLayerView& kv, int64_t kv_head, int64_t n_tokens,
+                        int64_t first_n_keys, float scale, AttentionScratch& scratch, float* out);
 
 }  // namespace locara::ops

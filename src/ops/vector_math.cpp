@@ -3,6 +3,8 @@
 #include <cassert>
 #include <cmath>
 
+#include "ops/vector_kernels.h"
+
 namespace locara::ops {
 
 float vector_expf(float x) {
@@ -74,7 +76,7 @@ void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dims,
   }
 }
 
-void softmax(float* x, int64_t n) {
+void softmax_ref(float* x, int64_t n) {
   assert(n > 0);
   float max = -INFINITY;
   for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
@@ -94,12 +96,18 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inverse;
 }
 
-void swiglu(const float* gate, const float* up, float* out, int64_t n) {
+void swiglu_ref(const float* gate, const float* up, float* out, int64_t n) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     for (int64_t k = i; k < i + 16; ++k) out[k] = gate[k] / (1.0f + vector_expf(-gate[k])) * up[k];
   }
   for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void softmax(float* x, int64_t n) { vector_kernels().softmax(x, n); }
+
+void swiglu(const float* gate, const float* up, float* out, int64_t n) {
+  vector_kernels().swiglu(gate, up, out, n);
 }
 
 void add(const float* a, const float* b, float* out, int64_t n) {

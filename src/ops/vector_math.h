@@ -23,10 +23,13 @@ float vector_expf(float x);
 
 // In place: x = softmax(x) over n values (max subtracted, sum in double). Whole groups
 // of 16 use vector_expf and are summed group by group; the tail uses expf, as in ggml.
+// Runs the active SIMD kernel (vector_kernels.h); softmax_ref is the scalar reference.
 void softmax(float* x, int64_t n);
+void softmax_ref(float* x, int64_t n);
 
 // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)) with the same exp split.
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
+void swiglu_ref(const float* gate, const float* up, float* out, int64_t n);
 
 // out[i] = a[i] + b[i]
 void add(const float* a, const float* b, float* out, int64_t n);

@@ -1,5 +1,5 @@
-// Causal attention of one query head over a layer of cached keys and values, built on
-// the dispatch table's dot products so every KV type gets the CPU's fastest kernels.
+// Causal attention of query heads over a layer of cached keys and values, streaming over
+// the keys in blocks with an online softmax, on the dispatch table's dot products.
 #pragma once
 
 #include <cstddef>
@@ -22,13 +22,21 @@ struct KvLayerView {
   int64_t n_positions_padded = 0;  // length of a transposed value row
 };
 
-// Per-thread scratch, grown on demand and reused across calls.
+// Per-thread scratch, grown on demand and reused across calls. Its size depends on the
+// block sizes only, never on the context length.
 struct AttentionScratch {
-  std::vector<float> scores;     // [query rows][padded keys]
+  std::vector<float> scores;     // [query rows][kAttentionKeyBlock]
   std::vector<uint8_t> query;    // the query rows converted to the keys' dot type
   std::vector<uint8_t> weights;  // the probabilities converted to the values' dot type
   std::vector<float> value;      // one dequantized value segment
+  std::vector<float> block_out;  // [head_dim] one key block's output for one row
+  std::vector<float> row_max;    // [query rows] online softmax state
+  std::vector<double> row_sum;   // [query rows]
 };
+
+// Keys per streamed block. A row that sees at most this many keys gets exactly the
+// two-pass softmax of llama.cpp without flash attention; longer rows merge blocks.
+inline constexpr int64_t kAttentionKeyBlock = 512;
 
 // Score slots for n_keys keys: the softmax runs over a multiple of 32, as llama.cpp's
 // does over its padded cache, so every score goes through the same exp as there.
@@ -36,17 +44,13 @@ inline int64_t attention_padded_keys(int64_t n_keys) {
   return (n_keys + 31) / 32 * 32;
 }
 
-// out[head_dim] = softmax(scale * q . K[0..n_keys)) . V[0..n_keys) for KV head kv_head.
-// Like llama.cpp without flash attention, the query meets f16/q8_0 keys converted to
-// their dot type (f16 / q8_0) and f16 values meet the probabilities rounded to f16.
-void attend_one_head(const float* query, int64_t head_dim, const KvLayerView& kv, int64_t kv_head,
-                     int64_t n_keys, float scale, AttentionScratch& scratch, float* out);
-
 // The queries of consecutive tokens that share KV head kv_head: token i (< n_tokens) has
 // `group` query heads at q + i * token_stride + g * head_dim and sees first_n_keys + i
-// keys (causal); its outputs go to the same places in out. Each query row gets
-// attend_one_head's bits, but the scores of all rows come from one gemm tile over the
-// keys, which reads each key once for the whole block instead of once per query.
+// keys (causal); its outputs go to the same places in out:
+//   out = softmax(scale * q . K[0..n_keys)) . V[0..n_keys).
+// Like llama.cpp without flash attention, the query meets f16/q8_0 keys converted to
+// their dot type and f16 values meet the probabilities rounded to f16. Each key block's
+// scores come from one gemm tile for all rows (each key is read once per query block).
 void attend_query_block(const float* q, int64_t token_stride, int64_t group, int64_t head_dim,
                         const KvLayerView& kv, int64_t kv_head, int64_t n_tokens,
                         int64_t first_n_keys, float scale, AttentionScratch& scratch, float* out);

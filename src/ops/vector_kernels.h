@@ -4,12 +4,14 @@
 
 #include <cstdint>
 
+#include "ops/vector_math.h"
+
 namespace locara::ops {
 
 // Thread-safe: immutable after start-up. Every implementation gives the reference's bits
 // (the same IEEE operations in the same order, only several lanes at a time).
 struct VectorKernels {
-  void (*softmax)(float* x, int64_t n) = nullptr;
+  SoftmaxStats (*softmax)(float* x, int64_t n) = nullptr;
   void (*swiglu)(const float* gate, const float* up, float* out, int64_t n) = nullptr;
 };
 

@@ -76,7 +76,7 @@ void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dims,
   }
 }
 
-void softmax_ref(float* x, int64_t n) {
+SoftmaxStats softmax_ref(float* x, int64_t n) {
   assert(n > 0);
   float max = -INFINITY;
   for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
@@ -94,6 +94,7 @@ void softmax_ref(float* x, int64_t n) {
   }
   const auto inverse = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inverse;
+  return {max, sum};
 }
 
 void swiglu_ref(const float* gate, const float* up, float* out, int64_t n) {
@@ -104,7 +105,7 @@ void swiglu_ref(const float* gate, const float* up, float* out, int64_t n) {
   for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
-void softmax(float* x, int64_t n) { vector_kernels().softmax(x, n); }
+SoftmaxStats softmax(float* x, int64_t n) { return vector_kernels().softmax(x, n); }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {
   vector_kernels().swiglu(gate, up, out, n);

@@ -21,11 +21,18 @@ void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dims,
 // libm's expf instead flips enough f16 roundings downstream to drift from its logits.
 float vector_expf(float x);
 
+// The max of a softmax's inputs and the sum of exp(x - max) it divided by, so that
+// softmaxes over pieces of a row can be merged (online softmax).
+struct SoftmaxStats {
+  float max = 0.0f;
+  double sum = 0.0;
+};
+
 // In place: x = softmax(x) over n values (max subtracted, sum in double). Whole groups
 // of 16 use vector_expf and are summed group by group; the tail uses expf, as in ggml.
 // Runs the active SIMD kernel (vector_kernels.h); softmax_ref is the scalar reference.
-void softmax(float* x, int64_t n);
-void softmax_ref(float* x, int64_t n);
+SoftmaxStats softmax(float* x, int64_t n);
+SoftmaxStats softmax_ref(float* x, int64_t n);
 
 // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)) with the same exp split.
 void swiglu(const float* gate, const float* up, float* out, int64_t n);

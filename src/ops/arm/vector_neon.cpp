@@ -53,7 +53,7 @@ inline float sum_of_16(float32x4_t v0, float32x4_t v1, float32x4_t v2, float32x4
   return vget_lane_f32(pairs, 0) + vget_lane_f32(pairs, 1);
 }
 
-void softmax(float* x, int64_t n) {
+SoftmaxStats softmax(float* x, int64_t n) {
   float32x4_t max4 = vdupq_n_f32(-INFINITY);
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) max4 = vmaxq_f32(max4, vld1q_f32(x + i));
@@ -79,6 +79,7 @@ void softmax(float* x, int64_t n) {
   i = 0;
   for (; i + 4 <= n; i += 4) vst1q_f32(x + i, vmulq_n_f32(vld1q_f32(x + i), inverse));
   for (; i < n; ++i) x[i] *= inverse;
+  return {max, sum};
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {

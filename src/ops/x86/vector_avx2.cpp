@@ -51,7 +51,7 @@ inline float sum_of_16(__m256 low, __m256 high) {
   return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
 }
 
-void softmax(float* x, int64_t n) {
+SoftmaxStats softmax(float* x, int64_t n) {
   __m256 max8 = _mm256_set1_ps(-INFINITY);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) max8 = _mm256_max_ps(max8, _mm256_loadu_ps(x + i));
@@ -81,6 +81,7 @@ void softmax(float* x, int64_t n) {
   for (; i + 8 <= n; i += 8)
     _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inverse_v));
   for (; i < n; ++i) x[i] *= inverse;
+  return {max, sum};
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {

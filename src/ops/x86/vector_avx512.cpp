@@ -45,7 +45,7 @@ inline float sum_of_16(__m512 v) {
   return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
 }
 
-void softmax(float* x, int64_t n) {
+SoftmaxStats softmax(float* x, int64_t n) {
   __m512 max16 = _mm512_set1_ps(-INFINITY);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) max16 = _mm512_max_ps(max16, _mm512_loadu_ps(x + i));
@@ -70,6 +70,7 @@ void softmax(float* x, int64_t n) {
   for (; i + 16 <= n; i += 16)
     _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inverse_v));
   for (; i < n; ++i) x[i] *= inverse;
+  return {max, sum};
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {

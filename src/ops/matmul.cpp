@@ -10,8 +10,10 @@ namespace {
 
 // Below this many tokens (generation) the plain per-row dots read each weight once anyway.
 constexpr int64_t kMinTokensForTiles = 2;
+// A work item is 64 weight rows by up to 512 tokens: a tile kernel unpacks each weight
+// block once per call, so the more tokens a call covers the less that costs.
 constexpr int64_t kTileRows = 64;
-constexpr int64_t kTileTokens = 64;
+constexpr int64_t kTileTokens = 512;
 
 }  // namespace
 
@@ -51,7 +53,7 @@ void matmul(const WeightMatrix& weights, const float* x, int64_t n_tokens, float
   if (n_tokens >= kMinTokensForTiles && traits->gemm_tile != nullptr) {
     // Tiles of kTileRows weight rows x kTileTokens tokens: a tile's weights stay in L1/L2
     // while every token of the tile reads them, and each weight byte comes from memory
-    // once per kTileTokens tokens. Threads take whole tiles.
+    // once per kTileTokens tokens. Threads take whole tiles, contiguous row ranges.
     const int64_t row_tiles = (n_rows + kTileRows - 1) / kTileRows;
     const int64_t token_tiles = (n_tokens + kTileTokens - 1) / kTileTokens;
     const GemmTileFn gemm_tile = traits->gemm_tile;

@@ -1,6 +1,7 @@
-// The x86 K-format kernels (Q4_K, Q6_K, Q8_K), each ISA called directly on one thread
-// (rates use the thread's CPU time, so a busy machine skews them less), and through
-// matmul() with the active table on 1 and 2 threads (wall time):
+// The x86 K-format and IQ4 kernels (Q2_K .. Q6_K, IQ4_XS, IQ4_NL; Q8_K), each ISA called
+// directly on one thread (rates use the thread's CPU time, so a busy machine skews them
+// less), and Q4_K and Q6_K through matmul() with the active table on 1 and 2 threads (wall
+// time):
 // - vec_dot: weight GB/s over a matrix past the L3 (generation) and one in L2;
 // - gemm_tile: 2048 x 2048 weights x 512 tokens in matmul's 64 x 64 tiles, in MAC/s and
 //   as a share of the measured vpdpbusd peak (vnni_peak: 64 MACs per instruction);
@@ -11,21 +12,21 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "gguf/tensor_type.h"
 #include "ops/cpu_features.h"
-#include "ops/half.h"
 #include "ops/matmul.h"
-#include "ops/quant_blocks_k.h"
 #include "ops/type_traits.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #include "ops/x86/kquant_kernels.h"
+#include "ops/x86/x86_kernels.h"
 #endif
 
 namespace locara::ops {
@@ -33,40 +34,42 @@ namespace {
 
 #if defined(__x86_64__)
 
+// One weight type's kernels in one ISA.
+struct Kernel {
+  TensorType type;
+  VecDotFn vec_dot;
+  GemmTileFn gemm;
+};
+
 struct Isa {
   std::string name;
   bool available;
   FromFloatFn from_float_q8_k;
-  VecDotFn vec_dot_q4_k;
-  VecDotFn vec_dot_q6_k;
-  GemmTileFn gemm_q4_k;
-  GemmTileFn gemm_q6_k;
+  std::vector<Kernel> kernels;
 };
+
+#define LOCARA_BENCH_KERNELS(isa)                                                 \
+  {                                                                               \
+    {TensorType::kQ2_K, isa::vec_dot_q2_k_q8_k, isa::gemm_tile_q2_k},             \
+        {TensorType::kQ3_K, isa::vec_dot_q3_k_q8_k, isa::gemm_tile_q3_k},         \
+        {TensorType::kQ4_K, isa::vec_dot_q4_k_q8_k, isa::gemm_tile_q4_k},         \
+        {TensorType::kQ5_K, isa::vec_dot_q5_k_q8_k, isa::gemm_tile_q5_k},         \
+        {TensorType::kQ6_K, isa::vec_dot_q6_k_q8_k, isa::gemm_tile_q6_k},         \
+        {TensorType::kIQ4_XS, isa::vec_dot_iq4_xs_q8_k, isa::gemm_tile_iq4_xs}, { \
+      TensorType::kIQ4_NL, isa::vec_dot_iq4_nl_q8_0, isa::gemm_tile_iq4_nl        \
+    }                                                                             \
+  }
 
 std::vector<Isa> isas() {
   const CpuFeatures& cpu = detected_cpu_features();
-  return {{"avx2", cpu.has_avx2_kernels(), avx2::from_float_q8_k, avx2::vec_dot_q4_k_q8_k,
-           avx2::vec_dot_q6_k_q8_k, avx2::gemm_tile_q4_k, avx2::gemm_tile_q6_k},
-          {"avx512", cpu.has_avx512_kernels(), avx512::from_float_q8_k, avx512::vec_dot_q4_k_q8_k,
-           avx512::vec_dot_q6_k_q8_k, avx512::gemm_tile_q4_k, avx512::gemm_tile_q6_k}};
+  return {
+      {"avx2", cpu.has_avx2_kernels(), avx2::from_float_q8_k, LOCARA_BENCH_KERNELS(avx2)},
+      {"avx512", cpu.has_avx512_kernels(), avx512::from_float_q8_k, LOCARA_BENCH_KERNELS(avx512)}};
 }
+
+#undef LOCARA_BENCH_KERNELS
 
 #endif
-
-// Random bytes with small fp16 scales: the speed does not depend on the values.
-std::vector<uint8_t> make_weights(TensorType type, int64_t n_rows, int64_t n) {
-  const TypeTraits& traits = *type_traits(type);
-  std::vector<uint8_t> bytes(traits.row_bytes(n) * static_cast<size_t>(n_rows));
-  std::mt19937 rng(42);
-  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
-  const uint16_t scale = fp32_to_fp16(0.01f);
-  const size_t d_offset = type == TensorType::kQ4_K ? 0 : offsetof(BlockQ6_K, d);
-  for (size_t offset = 0; offset < bytes.size(); offset += traits.type_size) {
-    bytes[offset + d_offset] = static_cast<uint8_t>(scale);
-    bytes[offset + d_offset + 1] = static_cast<uint8_t>(scale >> 8);
-  }
-  return bytes;
-}
 
 std::vector<float> make_floats(int64_t count) {
   std::mt19937 rng(7);
@@ -76,12 +79,34 @@ std::vector<float> make_floats(int64_t count) {
   return x;
 }
 
-std::vector<uint8_t> make_activations(int64_t n, int64_t n_tokens) {
-  const TypeTraits& q8k = *reference_type_traits(TensorType::kQ8_K);
+// Weights: 64 rows quantized by the reference from random floats, repeated (the speed
+// does not depend on the values, and quantizing every row would take long).
+std::vector<uint8_t> make_weights(TensorType type, int64_t n_rows, int64_t n) {
+  const TypeTraits& traits = *reference_type_traits(type);
+  const int64_t distinct = std::min<int64_t>(n_rows, 64);
+  const std::vector<float> x = make_floats(distinct * n);
+  const size_t row_bytes = traits.row_bytes(n);
+  std::vector<uint8_t> bytes(row_bytes * static_cast<size_t>(n_rows));
+  for (int64_t r = 0; r < distinct; ++r) {
+    traits.from_float(x.data() + r * n, bytes.data() + r * row_bytes, n);
+  }
+  for (int64_t r = distinct; r < n_rows; ++r) {
+    std::memcpy(bytes.data() + r * row_bytes, bytes.data() + (r % distinct) * row_bytes, row_bytes);
+  }
+  return bytes;
+}
+
+// The activations of `type`'s dots (Q8_K, or Q8_0 for IQ4_NL).
+const TypeTraits& activation_traits(TensorType type) {
+  return *reference_type_traits(reference_type_traits(type)->vec_dot_type);
+}
+
+std::vector<uint8_t> make_activations(TensorType type, int64_t n, int64_t n_tokens) {
+  const TypeTraits& traits = activation_traits(type);
   const std::vector<float> x = make_floats(n * n_tokens);
-  std::vector<uint8_t> bytes(q8k.row_bytes(n) * static_cast<size_t>(n_tokens));
+  std::vector<uint8_t> bytes(traits.row_bytes(n) * static_cast<size_t>(n_tokens));
   for (int64_t t = 0; t < n_tokens; ++t) {
-    q8k.from_float(x.data() + t * n, bytes.data() + t * q8k.row_bytes(n), n);
+    traits.from_float(x.data() + t * n, bytes.data() + t * traits.row_bytes(n), n);
   }
   return bytes;
 }
@@ -115,7 +140,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_peak(benchmark:
 void direct_vec_dot(benchmark::State& state, VecDotFn dot, TensorType type, int64_t n_rows,
                     int64_t n) {
   const std::vector<uint8_t> w = make_weights(type, n_rows, n);
-  const std::vector<uint8_t> a = make_activations(n, 1);
+  const std::vector<uint8_t> a = make_activations(type, n, 1);
   const size_t row_bytes = type_traits(type)->row_bytes(n);
   float sink = 0;
   for (auto _ : state) {
@@ -131,9 +156,9 @@ void direct_vec_dot(benchmark::State& state, VecDotFn dot, TensorType type, int6
 void direct_gemm(benchmark::State& state, GemmTileFn gemm, TensorType type, int64_t n_rows,
                  int64_t n, int64_t n_tokens) {
   const std::vector<uint8_t> w = make_weights(type, n_rows, n);
-  const std::vector<uint8_t> a = make_activations(n, n_tokens);
+  const std::vector<uint8_t> a = make_activations(type, n, n_tokens);
   const size_t w_row_bytes = type_traits(type)->row_bytes(n);
-  const size_t a_row_bytes = reference_type_traits(TensorType::kQ8_K)->row_bytes(n);
+  const size_t a_row_bytes = activation_traits(type).row_bytes(n);
   std::vector<float> out(static_cast<size_t>(n_rows * n_tokens));
   for (auto _ : state) {
     for (int64_t t0 = 0; t0 < n_tokens; t0 += 64) {
@@ -195,16 +220,16 @@ void register_all() {
     benchmark::RegisterBenchmark(("from_float/q8_K/" + isa.name).c_str(), [=](benchmark::State& s) {
       direct_from_float(s, isa.from_float_q8_k, 4096);
     });
-    for (TensorType type : types) {
-      const bool q4 = type == TensorType::kQ4_K;
-      const VecDotFn dot = q4 ? isa.vec_dot_q4_k : isa.vec_dot_q6_k;
-      const GemmTileFn gemm = q4 ? isa.gemm_q4_k : isa.gemm_q6_k;
+    for (const Kernel& kernel : isa.kernels) {
+      const TensorType type = kernel.type;
+      const VecDotFn dot = kernel.vec_dot;
+      const GemmTileFn gemm = kernel.gemm;
       const std::string name = std::string(tensor_type_name(type)) + "/" + isa.name;
-      // 16384 x 4096: 38 MB of Q4_K (55 MB of Q6_K), past the 32 MB L3.
+      // 16384 x 4096: 38 MB of Q4_K (55 MB of Q6_K, 22 MB of Q2_K), past the 32 MB L3.
       benchmark::RegisterBenchmark(("vec_dot_dram/" + name).c_str(), [=](benchmark::State& s) {
         direct_vec_dot(s, dot, type, 16384, 4096);
       })->Unit(benchmark::kMillisecond);
-      // 256 x 2048: 0.3 / 0.4 MB, in L2.
+      // 256 x 2048: 0.2 - 0.4 MB, in L2.
       benchmark::RegisterBenchmark(("vec_dot_l2/" + name).c_str(), [=](benchmark::State& s) {
         direct_vec_dot(s, dot, type, 256, 2048);
       })->Unit(benchmark::kMicrosecond);

@@ -14,9 +14,9 @@ inline TypeTraits& entry(KernelTable& table, TensorType type) {
   return table[static_cast<size_t>(type)];
 }
 
-// Each is defined in its ISA's file (x86/*_avx2.cpp, x86/*_avx512.cpp, arm/*.cpp) and
-// called by make_active_table() only when cpu_features() allows it, in this order, so a
-// wider ISA overrides a narrower one. On other architectures they do nothing.
+// Each is defined in its architecture's folder (x86/install_kernels.cpp,
+// arm/kernels_*.cpp) and called by make_active_table() only when cpu_features() allows
+// it, in this order, so a wider ISA overrides a narrower one.
 void install_avx2_kernels(KernelTable& table);
 void install_avx512_kernels(KernelTable& table);
 void install_neon_kernels(KernelTable& table);

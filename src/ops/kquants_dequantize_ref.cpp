@@ -3,6 +3,7 @@
 // in that order, so that results are bit-exact with ggml's (and gguf-py's) values.
 #include <cassert>
 #include <cstdint>
+#include <type_traits>
 
 #include "ops/half.h"
 #include "ops/kernels_ref.h"
@@ -58,10 +59,14 @@ void to_float_q3_k(const void* src, float* dst, int64_t n) {
   }
 }
 
-void to_float_q4_k(const void* src, float* dst, int64_t n) {
-  const auto* blocks = static_cast<const BlockQ4_K*>(src);
+namespace {
+
+// Q4_K, and Q5_K whose bit 4 of element 32 * sub + l is bit sub of qh[l].
+template <class Block>
+void to_float_q4k_q5k(const void* src, float* dst, int64_t n) {
+  const auto* blocks = static_cast<const Block*>(src);
   for (int64_t i = 0; i < super_block_count(n); ++i) {
-    const BlockQ4_K& x = blocks[i];
+    const Block& x = blocks[i];
     const float d = fp16_to_fp32(x.d);
     const float min = fp16_to_fp32(x.dmin);
     for (int sub = 0; sub < kQK / 32; ++sub) {
@@ -73,31 +78,23 @@ void to_float_q4_k(const void* src, float* dst, int64_t n) {
       // Even sub-blocks are the low nibbles of a 32-byte group, odd ones the high.
       const uint8_t* q = x.qs + 32 * (sub / 2);
       const int shift = 4 * (sub % 2);
-      for (int l = 0; l < 32; ++l) *dst++ = d1 * static_cast<float>((q[l] >> shift) & 0xF) - m1;
+      for (int l = 0; l < 32; ++l) {
+        int level = (q[l] >> shift) & 0xF;
+        if constexpr (std::is_same_v<Block, BlockQ5_K>) level += (x.qh[l] >> sub) & 1 ? 16 : 0;
+        *dst++ = d1 * static_cast<float>(level) - m1;
+      }
     }
   }
 }
 
+}  // namespace
+
+void to_float_q4_k(const void* src, float* dst, int64_t n) {
+  to_float_q4k_q5k<BlockQ4_K>(src, dst, n);
+}
+
 void to_float_q5_k(const void* src, float* dst, int64_t n) {
-  const auto* blocks = static_cast<const BlockQ5_K*>(src);
-  for (int64_t i = 0; i < super_block_count(n); ++i) {
-    const BlockQ5_K& x = blocks[i];
-    const float d = fp16_to_fp32(x.d);
-    const float min = fp16_to_fp32(x.dmin);
-    for (int sub = 0; sub < kQK / 32; ++sub) {
-      uint8_t sc;
-      uint8_t m;
-      q4k_scale_min(sub, x.scales, &sc, &m);
-      const float d1 = d * sc;
-      const float m1 = min * m;
-      const uint8_t* q = x.qs + 32 * (sub / 2);
-      const int shift = 4 * (sub % 2);
-      for (int l = 0; l < 32; ++l) {
-        const int high = (x.qh[l] >> sub) & 1 ? 16 : 0;
-        *dst++ = d1 * static_cast<float>(((q[l] >> shift) & 0xF) + high) - m1;
-      }
-    }
-  }
+  to_float_q4k_q5k<BlockQ5_K>(src, dst, n);
 }
 
 void to_float_q6_k(const void* src, float* dst, int64_t n) {

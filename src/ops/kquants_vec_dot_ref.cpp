@@ -3,6 +3,7 @@
 // applied in integers), then float scaling. Q3_K..Q6_K keep ggml's eight float lanes
 // (element e of a super-block adds to lane e % 8) so that results match its rounding.
 #include <cassert>
+#include <type_traits>
 
 #include "ops/half.h"
 #include "ops/kernels_ref.h"
@@ -104,8 +105,12 @@ float vec_dot_q3_k_q8_k(int64_t n, const void* x, const void* y) {
   return sum_lanes(sums);
 }
 
-float vec_dot_q4_k_q8_k(int64_t n, const void* x, const void* y) {
-  const auto* xb = static_cast<const BlockQ4_K*>(x);
+namespace {
+
+// Q4_K, and Q5_K whose bit 4 of element e is bit e / 32 of qh[e % 32].
+template <class Block>
+float dot_q4k_q5k(int64_t n, const void* x, const void* y) {
+  const auto* xb = static_cast<const Block*>(x);
   const auto* yb = static_cast<const BlockQ8_K*>(y);
   int8_t levels[kQK];
   int scales[8];
@@ -114,6 +119,11 @@ float vec_dot_q4_k_q8_k(int64_t n, const void* x, const void* y) {
   float sumf = 0;
   for (int64_t i = 0; i < super_block_count(n); ++i) {
     unpack_nibbles(xb[i].qs, levels);
+    if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+      for (int e = 0; e < kQK; ++e) {
+        if ((xb[i].qh[e % 32] >> (e / 32)) & 1) levels[e] = static_cast<int8_t>(levels[e] + 16);
+      }
+    }
     scales_and_mins(xb[i].scales, scales, mins);
     int sumi = 0;
     for (int j = 0; j < 16; ++j) sumi += yb[i].bsums[j] * mins[j / 2];
@@ -127,30 +137,14 @@ float vec_dot_q4_k_q8_k(int64_t n, const void* x, const void* y) {
   return sumf + sum_lanes(sums);
 }
 
+}  // namespace
+
+float vec_dot_q4_k_q8_k(int64_t n, const void* x, const void* y) {
+  return dot_q4k_q5k<BlockQ4_K>(n, x, y);
+}
+
 float vec_dot_q5_k_q8_k(int64_t n, const void* x, const void* y) {
-  const auto* xb = static_cast<const BlockQ5_K*>(x);
-  const auto* yb = static_cast<const BlockQ8_K*>(y);
-  int8_t levels[kQK];
-  int scales[8];
-  int mins[8];
-  float sums[kLanes] = {};
-  float sumf = 0;
-  for (int64_t i = 0; i < super_block_count(n); ++i) {
-    unpack_nibbles(xb[i].qs, levels);
-    for (int e = 0; e < kQK; ++e) {
-      if ((xb[i].qh[e % 32] >> (e / 32)) & 1) levels[e] = static_cast<int8_t>(levels[e] + 16);
-    }
-    scales_and_mins(xb[i].scales, scales, mins);
-    int sumi = 0;
-    for (int j = 0; j < 16; ++j) sumi += yb[i].bsums[j] * mins[j / 2];
-    int32_t lanes[kLanes] = {};
-    accumulate_lanes(levels, yb[i].qs, scales, 32, lanes);
-    const float d = fp16_to_fp32(xb[i].d) * yb[i].d;
-    for (int l = 0; l < kLanes; ++l) sums[l] += d * static_cast<float>(lanes[l]);
-    const float dmin = fp16_to_fp32(xb[i].dmin) * yb[i].d;
-    sumf -= dmin * static_cast<float>(sumi);
-  }
-  return sumf + sum_lanes(sums);
+  return dot_q4k_q5k<BlockQ5_K>(n, x, y);
 }
 
 float vec_dot_q6_k_q8_k(int64_t n, const void* x, const void* y) {

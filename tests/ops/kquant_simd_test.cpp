@@ -1,8 +1,8 @@
 // The x86 K-format kernels (kquant_kernels.h), per instruction set, against the scalar
-// reference: Q8_K quantization writes the reference's bytes; Q4_K / Q5_K / Q6_K dots agree with
-// it to float rounding and with each other ISA bit for bit; gemm tiles return vec_dot's
-// bits on ragged shapes and write nothing outside their tile; matmul through the tiles
-// equals matmul one token at a time.
+// reference: Q8_K quantization writes the reference's bytes; the dots of Q2_K .. Q6_K and
+// IQ4_XS agree with it to float rounding (Q2_K's to the bit) and with each other ISA bit
+// for bit; gemm tiles return vec_dot's bits on ragged shapes and write nothing outside
+// their tile; matmul through the tiles equals matmul one token at a time.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -51,20 +51,24 @@ void PrintTo(const Kernels& kernels, std::ostream* os) {
   *os << kernels.isa;
 }
 
+#define LOCARA_KQUANT_DOTS(isa)                                    \
+  {                                                                \
+    {T::kQ2_K, isa::vec_dot_q2_k_q8_k, isa::gemm_tile_q2_k},       \
+        {T::kQ3_K, isa::vec_dot_q3_k_q8_k, isa::gemm_tile_q3_k},   \
+        {T::kQ4_K, isa::vec_dot_q4_k_q8_k, isa::gemm_tile_q4_k},   \
+        {T::kQ5_K, isa::vec_dot_q5_k_q8_k, isa::gemm_tile_q5_k},   \
+        {T::kQ6_K, isa::vec_dot_q6_k_q8_k, isa::gemm_tile_q6_k}, { \
+      T::kIQ4_XS, isa::vec_dot_iq4_xs_q8_k, isa::gemm_tile_iq4_xs  \
+    }                                                              \
+  }
+
 std::vector<Kernels> all_kernels() {
   using T = TensorType;
-  return {{"avx2",
-           avx2::from_float_q8_k,
-           {{T::kQ4_K, avx2::vec_dot_q4_k_q8_k, avx2::gemm_tile_q4_k},
-            {T::kQ5_K, avx2::vec_dot_q5_k_q8_k, avx2::gemm_tile_q5_k},
-            {T::kQ6_K, avx2::vec_dot_q6_k_q8_k, avx2::gemm_tile_q6_k}}},
-          {"avx512",
-           avx512::from_float_q8_k,
-           {{T::kQ4_K, avx512::vec_dot_q4_k_q8_k, avx512::gemm_tile_q4_k},
-            {T::kQ5_K, avx512::vec_dot_q5_k_q8_k, avx512::gemm_tile_q5_k},
-            {T::kQ6_K, avx512::vec_dot_q6_k_q8_k, avx512::gemm_tile_q6_k},
-            {T::kIQ4_XS, avx512::vec_dot_iq4_xs_q8_k, nullptr}}}};
+  return {{"avx2", avx2::from_float_q8_k, LOCARA_KQUANT_DOTS(avx2)},
+          {"avx512", avx512::from_float_q8_k, LOCARA_KQUANT_DOTS(avx512)}};
 }
+
+#undef LOCARA_KQUANT_DOTS
 
 class KquantSimd : public ::testing::TestWithParam<Kernels> {
  protected:
@@ -79,6 +83,24 @@ std::vector<int64_t> row_lengths() {
   return {256, 512, 768, 2048, 4096};
 }
 
+// Where a K-format block keeps its fp16 scales (d, and dmin).
+std::vector<size_t> fp16_fields(TensorType type) {
+  switch (type) {
+    case TensorType::kQ2_K:
+      return {offsetof(BlockQ2_K, d), offsetof(BlockQ2_K, dmin)};
+    case TensorType::kQ3_K:
+      return {offsetof(BlockQ3_K, d)};
+    case TensorType::kQ4_K:
+      return {offsetof(BlockQ4_K, d), offsetof(BlockQ4_K, dmin)};
+    case TensorType::kQ5_K:
+      return {offsetof(BlockQ5_K, d), offsetof(BlockQ5_K, dmin)};
+    case TensorType::kQ6_K:
+      return {offsetof(BlockQ6_K, d)};
+    default:
+      return {offsetof(BlockIQ4_XS, d)};
+  }
+}
+
 // A K-format weight row: the reference quantization of random floats, or (raw) random
 // bytes with sane fp16 scales, which reaches every packed scale and level pattern.
 std::vector<uint8_t> k_weight_row(TensorType type, int64_t n, uint32_t seed, bool raw) {
@@ -89,16 +111,9 @@ std::vector<uint8_t> k_weight_row(TensorType type, int64_t n, uint32_t seed, boo
   for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
   std::uniform_real_distribution<float> scale(0.001f, 0.05f);
   for (size_t offset = 0; offset < bytes.size(); offset += traits.type_size) {
-    const uint16_t d = fp32_to_fp16(scale(rng));
-    const uint16_t dmin = fp32_to_fp16(scale(rng));
-    if (type == TensorType::kQ4_K || type == TensorType::kQ5_K) {
-      static_assert(offsetof(BlockQ4_K, dmin) == offsetof(BlockQ5_K, dmin));
-      std::memcpy(&bytes[offset + offsetof(BlockQ4_K, d)], &d, 2);
-      std::memcpy(&bytes[offset + offsetof(BlockQ4_K, dmin)], &dmin, 2);
-    } else if (type == TensorType::kQ6_K) {
-      std::memcpy(&bytes[offset + offsetof(BlockQ6_K, d)], &d, 2);
-    } else {
-      std::memcpy(&bytes[offset + offsetof(BlockIQ4_XS, d)], &d, 2);
+    for (size_t field : fp16_fields(type)) {
+      const uint16_t h = fp32_to_fp16(scale(rng));
+      std::memcpy(&bytes[offset + field], &h, sizeof(h));
     }
   }
   return bytes;
@@ -201,22 +216,39 @@ TEST_P(KquantSimd, DotsMatchTheReferenceToRounding) {
   }
 }
 
+// Q2_K's reference sums each super-block in integers too, and its float term is formed
+// as the reference forms it.
+TEST_P(KquantSimd, Q2kDotsAreTheReferenceBits) {
+  const VecDotFn simd = GetParam().dots.front().vec_dot;
+  ASSERT_EQ(GetParam().dots.front().type, TensorType::kQ2_K);
+  for (int64_t n : row_lengths()) {
+    for (bool raw : {false, true}) {
+      const auto seed = static_cast<uint32_t>(n) + (raw ? 3000u : 2000u);
+      const std::vector<uint8_t> w = k_weight_row(TensorType::kQ2_K, n, seed, raw);
+      const std::vector<uint8_t> a = q8_k_row(n, seed + 7);
+      EXPECT_EQ(simd(n, w.data(), a.data()),
+                reference(TensorType::kQ2_K).vec_dot(n, w.data(), a.data()))
+          << "n " << n << " raw " << raw;
+    }
+  }
+}
+
 // Both ISAs compute the same integer sums and float terms.
 TEST(KquantSimdIsas, Avx2AndAvx512DotsAreBitIdentical) {
   if (!test_support::x86_isa("avx2").available || !test_support::x86_isa("avx512").available) {
     GTEST_SKIP() << "needs both AVX2 and AVX-512";
   }
-  for (int64_t n : row_lengths()) {
-    const std::vector<uint8_t> a = q8_k_row(n, 11);
-    const std::vector<uint8_t> q4 = k_weight_row(TensorType::kQ4_K, n, 12, true);
-    const std::vector<uint8_t> q5 = k_weight_row(TensorType::kQ5_K, n, 14, true);
-    const std::vector<uint8_t> q6 = k_weight_row(TensorType::kQ6_K, n, 13, true);
-    EXPECT_EQ(avx2::vec_dot_q4_k_q8_k(n, q4.data(), a.data()),
-              avx512::vec_dot_q4_k_q8_k(n, q4.data(), a.data()));
-    EXPECT_EQ(avx2::vec_dot_q5_k_q8_k(n, q5.data(), a.data()),
-              avx512::vec_dot_q5_k_q8_k(n, q5.data(), a.data()));
-    EXPECT_EQ(avx2::vec_dot_q6_k_q8_k(n, q6.data(), a.data()),
-              avx512::vec_dot_q6_k_q8_k(n, q6.data(), a.data()));
+  const std::vector<Kernels> kernels = all_kernels();
+  ASSERT_EQ(kernels[0].dots.size(), kernels[1].dots.size());
+  for (size_t i = 0; i < kernels[0].dots.size(); ++i) {
+    const TensorType type = kernels[0].dots[i].type;
+    for (int64_t n : row_lengths()) {
+      const std::vector<uint8_t> a = q8_k_row(n, 11);
+      const std::vector<uint8_t> w = k_weight_row(type, n, 12 + static_cast<uint32_t>(i), true);
+      EXPECT_EQ(kernels[0].dots[i].vec_dot(n, w.data(), a.data()),
+                kernels[1].dots[i].vec_dot(n, w.data(), a.data()))
+          << tensor_type_name(type) << " n " << n;
+    }
   }
 }
 
@@ -257,7 +289,6 @@ TEST_P(KquantSimd, GemmTilesReturnVecDotBits) {
     const TensorType type = kernels.type;
     const GemmTileFn gemm = kernels.gemm;
     const VecDotFn dot = kernels.vec_dot;
-    if (gemm == nullptr) continue;
     const TypeTraits& traits = reference(type);
     for (const Shape& shape : shapes) {
       const size_t w_row_bytes = traits.row_bytes(shape.n);
@@ -301,7 +332,8 @@ INSTANTIATE_TEST_SUITE_P(Isas, KquantSimd, ::testing::ValuesIn(all_kernels()),
 // (gemm tiles for >= 2 tokens) equals the generation path (one token at a time).
 TEST(KquantMatmul, TilesEqualOneTokenAtATime) {
   ThreadPool pool(2);
-  for (TensorType type : {TensorType::kQ4_K, TensorType::kQ5_K, TensorType::kQ6_K}) {
+  for (TensorType type : {TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K,
+                          TensorType::kQ5_K, TensorType::kQ6_K, TensorType::kIQ4_XS}) {
     const int64_t n = 768;
     const int64_t rows = 97;
     const int64_t tokens = 70;

@@ -114,7 +114,8 @@ TEST(NeonKernelsTest, FamiliesReplaceTheHotKernels) {
       EXPECT_NE(std::find(replaced.begin(), replaced.end(), type), replaced.end())
           << tensor_type_name(type);
     }
-    for (TensorType type : {TensorType::kQ4_0, TensorType::kQ8_0}) {
+    for (TensorType type : {TensorType::kQ4_0, TensorType::kQ8_0, TensorType::kQ4_K,
+                            TensorType::kQ5_K, TensorType::kQ6_K}) {
       EXPECT_NE(family.table[static_cast<size_t>(type)].gemm_tile, nullptr)
           << tensor_type_name(type);
     }

@@ -54,11 +54,12 @@ inline const TypeTraits& reference(TensorType type) {
   return *reference_type_traits(type);
 }
 
-// The block formats and the plain float types these kernels cover.
+// The 32-element block formats and the plain float types these kernels cover.
 inline const std::vector<TensorType>& x86_dot_types() {
   static const std::vector<TensorType> types = {
-      TensorType::kF32,  TensorType::kF16,  TensorType::kBF16, TensorType::kQ4_0,
-      TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1, TensorType::kQ8_0};
+      TensorType::kF32,  TensorType::kF16,  TensorType::kBF16,
+      TensorType::kQ4_0, TensorType::kQ4_1, TensorType::kQ5_0,
+      TensorType::kQ5_1, TensorType::kQ8_0, TensorType::kIQ4_NL};
   return types;
 }
 

@@ -12,7 +12,7 @@ void install_float_dot_kernels(KernelTable& table);
 void install_quantize_kernels(KernelTable& table);
 
 namespace neon {
-// vec_dot and gemm_tile of the 32-element block formats, vec_dot of the K formats
+// vec_dot and gemm_tile of the 32-element block formats and of the K formats
 // (quant_dot_neon.cpp).
 void install_quant_dot_kernels(KernelTable& table);
 }  // namespace neon

@@ -1,5 +1,5 @@
-// vec_dot and gemm_tile of the 32-element block formats and vec_dot of the K formats for
-// every arm64 CPU: plain NEON, widening multiplies and pairwise adds in place of SDOT.
+// vec_dot and gemm_tile of the 32-element block formats and of the K formats for every
+// arm64 CPU: plain NEON, widening multiplies and pairwise adds in place of SDOT.
 #include "ops/arm/quant_dot_neon.h"
 
 #include "ops/arm/arm_kernels.h"

@@ -5,15 +5,14 @@
 
 #include <arm_neon.h>
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <utility>
 
 #include "ops/arm/neon_common.h"
 #include "ops/kernel_table.h"
 #include "ops/quant_blocks.h"
+#include "ops/tile_loop.h"
 
 namespace locara::ops::arm::LOCARA_ARM_ISA {
 
@@ -202,64 +201,25 @@ struct TileShape {
   static constexpr int kTokens = 2;
 };
 
-template <class F, int R, int T>
-void dot_tile_fn(int64_t nb, const uint8_t* weights, size_t weight_row_bytes,
-                 const uint8_t* activations, size_t activation_row_bytes, float* out,
-                 int64_t out_stride) {
-  dot_tile<F, R, T>(nb, weights, weight_row_bytes, activations, activation_row_bytes, out,
-                    out_stride);
-}
-
-using DotTileFn = void (*)(int64_t, const uint8_t*, size_t, const uint8_t*, size_t, float*,
-                           int64_t);
-
-// The ragged edges of a tile: edge_tiles<F, T>(rows)[r - 1][t - 1] computes r rows x t tokens.
-template <class F, int Rows, size_t... Ts>
-constexpr std::array<DotTileFn, sizeof...(Ts)> edge_tile_row(std::index_sequence<Ts...>) {
-  return {&dot_tile_fn<F, Rows, static_cast<int>(Ts) + 1>...};
-}
-
-template <class F, int T, size_t... Rs>
-constexpr auto edge_tiles(std::index_sequence<Rs...>) {
-  // The element type is spelled out: with one row, CTAD would copy the row instead.
-  return std::array<std::array<DotTileFn, T>, sizeof...(Rs)>{
-      edge_tile_row<F, static_cast<int>(Rs) + 1>(std::make_index_sequence<T>())...};
-}
-
 template <class F>
-void gemm_tile(int64_t n, const void* weights, size_t weight_row_bytes, int64_t n_rows,
-               const void* activations, size_t activation_row_bytes, int64_t n_tokens, float* out,
-               int64_t out_stride) {
-  constexpr int R = TileShape<F>::kRows;
-  constexpr int T = TileShape<F>::kTokens;
-  static constexpr auto kEdgeTiles = edge_tiles<F, T>(std::make_index_sequence<R>());
-  const int64_t nb = n / kQuantBlockSize;
-  const auto* w = static_cast<const uint8_t*>(weights);
-  const auto* a = static_cast<const uint8_t*>(activations);
-  // Rows outside, tokens inside: R weight rows stay in L1 while every token reads them.
-  for (int64_t r0 = 0; r0 < n_rows; r0 += R) {
-    const uint8_t* w_rows = w + r0 * weight_row_bytes;
-    const int64_t rows = n_rows - r0 < R ? n_rows - r0 : R;
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += T) {
-      const uint8_t* a_rows = a + t0 * activation_row_bytes;
-      float* o = out + t0 * out_stride + r0;
-      const int64_t tokens = n_tokens - t0 < T ? n_tokens - t0 : T;
-      if (rows == R && tokens == T) {
-        dot_tile<F, R, T>(nb, w_rows, weight_row_bytes, a_rows, activation_row_bytes, o,
-                          out_stride);
-      } else {
-        kEdgeTiles[rows - 1][tokens - 1](nb, w_rows, weight_row_bytes, a_rows, activation_row_bytes,
-                                         o, out_stride);
-      }
+struct DotBlocks {
+  template <int R, int T>
+  struct Block {
+    static void run(const tiling::GemmOperands& part) {
+      dot_tile<F, R, T>(part.n / kQuantBlockSize, part.weights, part.weight_row_bytes,
+                        part.activations, part.activation_row_bytes, part.out, part.out_stride);
     }
-  }
-}
+  };
+};
 
 template <class F>
 void install_format(KernelTable& table, TensorType type) {
   TypeTraits& traits = entry(table, type);
   traits.vec_dot = &vec_dot<F>;
-  traits.gemm_tile = &gemm_tile<F>;
+  // Rows outside, tokens inside: a block's weight rows stay in L1 while every token reads
+  // them.
+  traits.gemm_tile = &tiling::gemm_in_blocks<DotBlocks<F>::template Block, TileShape<F>::kRows,
+                                             TileShape<F>::kTokens>;
 }
 
 // Replaces vec_dot and gemm_tile of every 32-element block format.

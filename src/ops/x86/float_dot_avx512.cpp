@@ -11,12 +11,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <utility>
 
+#include "ops/tile_loop.h"
 #include "ops/x86/x86_kernels.h"
 
 namespace locara::ops::avx512 {
 namespace {
+
+using tiling::GemmOperands;
 
 // Element formats: how many elements one multiply-add step consumes, how to load a
 // full or partial chunk of them, and the step itself.
@@ -133,9 +135,14 @@ float dot(int64_t n, const void* x, const void* y) {
 constexpr int kBlockRows = 4;
 constexpr int kBlockTokens = 6;
 
+// R rows x T tokens of element format E.
 template <class E, int R, int T>
-void gemm_block(int64_t n, const uint8_t* w, size_t w_row_bytes, const uint8_t* a,
-                size_t a_row_bytes, float* out, int64_t out_stride) {
+void gemm_block(const GemmOperands& p) {
+  const int64_t n = p.n;
+  const uint8_t* w = p.weights;
+  const uint8_t* a = p.activations;
+  const size_t w_row_bytes = p.weight_row_bytes;
+  const size_t a_row_bytes = p.activation_row_bytes;
   __m512 acc[R][T];
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
@@ -157,33 +164,22 @@ void gemm_block(int64_t n, const uint8_t* w, size_t w_row_bytes, const uint8_t* 
   for (; i + E::kChunk <= n; i += E::kChunk) step(i, E::kChunk);
   if (i < n) step(i, n - i);
   for (int t = 0; t < T; ++t) {
-    for (int r = 0; r < R; ++r) out[t * out_stride + r] = hsum(acc[r][t]);
+    for (int r = 0; r < R; ++r) p.out[t * p.out_stride + r] = hsum(acc[r][t]);
   }
-}
-
-using BlockFn = void (*)(int64_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, int64_t);
-
-template <class E, int R, int... Ts>
-constexpr void fill_row(BlockFn* row, std::integer_sequence<int, Ts...>) {
-  ((row[Ts] = &gemm_block<E, R, Ts + 1>), ...);
 }
 
 template <class E>
-struct BlockTable {
-  BlockFn fn[kBlockRows][kBlockTokens];
-  constexpr BlockTable() : fn() {
-    fill_row<E, 1>(fn[0], std::make_integer_sequence<int, kBlockTokens>());
-    fill_row<E, 2>(fn[1], std::make_integer_sequence<int, kBlockTokens>());
-    fill_row<E, 3>(fn[2], std::make_integer_sequence<int, kBlockTokens>());
-    fill_row<E, 4>(fn[3], std::make_integer_sequence<int, kBlockTokens>());
-  }
+struct Blocks {
+  template <int R, int T>
+  struct Block {
+    static void run(const GemmOperands& part) { gemm_block<E, R, T>(part); }
+  };
 };
 
 template <class E>
 void gemm(int64_t n, const void* weights, size_t w_row_bytes, int64_t n_rows,
           const void* activations, size_t a_row_bytes, int64_t n_tokens, float* out,
           int64_t out_stride) {
-  static constexpr BlockTable<E> table;
   const auto* w = static_cast<const uint8_t*>(weights);
   const auto* a = static_cast<const uint8_t*>(activations);
   if constexpr (E::kGgmlTail) {
@@ -197,14 +193,8 @@ void gemm(int64_t n, const void* weights, size_t w_row_bytes, int64_t n_rows,
       return;
     }
   }
-  for (int64_t t = 0; t < n_tokens; t += kBlockTokens) {
-    const int64_t tokens = n_tokens - t < kBlockTokens ? n_tokens - t : kBlockTokens;
-    for (int64_t r = 0; r < n_rows; r += kBlockRows) {
-      const int64_t rows = n_rows - r < kBlockRows ? n_rows - r : kBlockRows;
-      table.fn[rows - 1][tokens - 1](n, w + r * w_row_bytes, w_row_bytes, a + t * a_row_bytes,
-                                     a_row_bytes, out + t * out_stride + r, out_stride);
-    }
-  }
+  tiling::gemm_in_blocks<Blocks<E>::template Block, kBlockRows, kBlockTokens>(
+      n, weights, w_row_bytes, n_rows, activations, a_row_bytes, n_tokens, out, out_stride);
 }
 
 }  // namespace
@@ -222,22 +212,9 @@ float vec_dot_bf16_dpbf16(int64_t n, const void* x, const void* y) {
   return dot<BF16DotElements>(n, x, y);
 }
 
-void gemm_tile_f32(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                   size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<F32Elements>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_f16(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                   size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<F16Elements>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_bf16(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<BF16Elements>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_bf16_dpbf16(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows,
-                           const void* a, size_t a_row_bytes, int64_t n_tokens, float* out,
-                           int64_t out_stride) {
-  gemm<BF16DotElements>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_f32, gemm<F32Elements>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_f16, gemm<F16Elements>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_bf16, gemm<BF16Elements>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_bf16_dpbf16, gemm<BF16DotElements>)
 
 }  // namespace locara::ops::avx512

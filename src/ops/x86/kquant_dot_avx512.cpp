@@ -1,8 +1,10 @@
-// AVX-512 dot products of one K-format weight row with one Q8_K activation row (the
-// generation path, bound by reading the weights). Per super-block: levels unpacked to
-// bytes in element order, vpmaddubsw against the activations, then vpdpwssd with the
-// sub-block scales as 16-bit words, so the scaled integer sum is exact; the minimums
-// come from Q8_K's bsums. The float terms follow kquant_common.h.
+// AVX-512 dot products of one K-format weight row (Q2_K .. Q6_K, IQ4_XS) with one Q8_K
+// activation row (the generation path, bound by reading the weights). Per super-block:
+// levels unpacked to bytes in element order, vpmaddubsw against the activations, then
+// vpdpwssd with the sub-block scales as 16-bit words (IQ4_XS, whose levels need 8 bits
+// unsigned: vpdpbusd, then vpmulld by the scales), so the scaled integer sum is exact;
+// minimums and level offsets come from Q8_K's bsums. The float terms follow
+// kquant_common.h.
 // clang-format off
 #include "ops/x86/simd_avx512.h"  // first: it includes <immintrin.h>, see there
 // clang-format on
@@ -20,6 +22,7 @@
 namespace locara::ops::avx512 {
 namespace {
 
+using kquant_detail::add_q2k_term;
 using kquant_detail::add_term;
 using kquant_detail::add_term_with_min;
 
@@ -47,7 +50,7 @@ constexpr std::array<int8_t, 32> q4k_min_control() {
 }
 alignas(32) constexpr std::array<int8_t, 32> kQ4kMinControl = q4k_min_control();
 
-// For 64 elements of a Q6_K block starting at sub-block 4k: in 128-bit lane L, scale byte
+// For 64 elements of a Q6_K (or Q3_K) block starting at sub-block 4k: in 128-bit lane L, scale byte
 // 4k + L in both bytes of every word (an arithmetic shift by 8 then sign-extends it),
 // from a vector whose every 128-bit lane holds the 16 scale bytes.
 constexpr Control q6k_scale_control(int k) {
@@ -57,6 +60,17 @@ constexpr Control q6k_scale_control(int k) {
 }
 alignas(64) constexpr Control kQ6kScaleControl[4] = {q6k_scale_control(0), q6k_scale_control(1),
                                                      q6k_scale_control(2), q6k_scale_control(3)};
+
+// For 64 elements of a Q2_K block starting at sub-block 4q: in 128-bit lane L, scale byte
+// 4q + L in the low byte of every word (unsigned), from a vector whose every 128-bit lane
+// holds the 16 scale bytes.
+constexpr Control q2k_scale_control(int q) {
+  Control c{};
+  for (int i = 0; i < 64; ++i) c[i] = i % 2 == 1 ? Z : static_cast<int8_t>(4 * q + i / 16);
+  return c;
+}
+alignas(64) constexpr Control kQ2kScaleControl[4] = {q2k_scale_control(0), q2k_scale_control(1),
+                                                     q2k_scale_control(2), q2k_scale_control(3)};
 
 inline __m512i load_control(const Control& c) {
   return _mm512_load_si512(c.data());
@@ -98,16 +112,6 @@ inline __m256i fold512(__m512i v) {
   return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
 
-// Eight vectors of partial sums -> their 8 totals, in order.
-inline __m256i reduce8(const __m256i s[8]) {
-  const __m256i s0123 =
-      _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
-  const __m256i s4567 =
-      _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
-  return _mm256_add_epi32(_mm256_permute2x128_si256(s0123, s4567, 0x20),
-                          _mm256_permute2x128_si256(s0123, s4567, 0x31));
-}
-
 // Super-blocks are reduced four at a time (one horizontal reduction for 4 x 2 sums);
 // row lengths that are not a multiple of 4 super-blocks pad the last group with zeros.
 constexpr int kGroup = 4;
@@ -135,14 +139,10 @@ inline __m512i add_fifth_bits(__m512i levels, const uint8_t* qh, int h) {
 }
 
 // The scaled level sums (lanes of *sums) and minimum sums (lanes of *mins) of one
-// Q4_K or Q5_K super-block, and its d and dmin.
+// Q4_K or Q5_K super-block.
 template <class Block>
-inline void min_partial_sums(const Block& x, const BlockQ8_K& y, __m256i* sums, __m256i* mins,
-                             float* dx, float* dmin) {
+inline void q4k_partial_sums(const Block& x, const BlockQ8_K& y, __m256i* sums, __m256i* mins) {
   const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&x));
-  const __m128 d = _mm_cvtph_ps(head);
-  *dx = _mm_cvtss_f32(d);
-  *dmin = _mm_cvtss_f32(_mm_movehdup_ps(d));
   const __m128i scales_mins = q4k_scales_and_mins(head);
   const __m512i scale_bytes = _mm512_broadcastq_epi64(scales_mins);
   __m512i acc = _mm512_setzero_si512();
@@ -160,8 +160,10 @@ inline void min_partial_sums(const Block& x, const BlockQ8_K& y, __m256i* sums, 
   *mins = _mm256_madd_epi16(load256(y.bsums), min_words);
 }
 
-template <class Block>
-float dot_with_mins(int64_t n, const void* vx, const void* vy) {
+// Dots of the formats with minimums: partial(x, y, &sums, &mins) gives a super-block's
+// level and minimum sums in 8 lanes each, term(total, isum, msum, x, y) adds its share.
+template <class Block, class Partial, class Term>
+float dot_with_mins(int64_t n, const void* vx, const void* vy, Partial partial, Term term) {
   const auto* x = static_cast<const Block*>(vx);
   const auto* y = static_cast<const BlockQ8_K*>(vy);
   const int64_t n_blocks = n / kSuperBlockSize;
@@ -169,19 +171,40 @@ float dot_with_mins(int64_t n, const void* vx, const void* vy) {
   for (int64_t i = 0; i < n_blocks; i += kGroup) {
     const int count = n_blocks - i < kGroup ? static_cast<int>(n_blocks - i) : kGroup;
     __m256i parts[2 * kGroup];  // level sums of the group's blocks, then minimum sums
-    float dx[kGroup];
-    float dmin[kGroup];
     for (int b = 0; b < kGroup; ++b) {
       if (b < count) {
-        min_partial_sums(x[i + b], y[i + b], &parts[b], &parts[kGroup + b], &dx[b], &dmin[b]);
+        partial(x[i + b], y[i + b], &parts[b], &parts[kGroup + b]);
       } else {
         parts[b] = parts[kGroup + b] = _mm256_setzero_si256();
       }
     }
     alignas(32) int32_t totals[2 * kGroup];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(totals), reduce8(parts));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(totals), reduce_blocks(parts));
     for (int b = 0; b < count; ++b) {
-      total = add_term_with_min(total, totals[b], totals[kGroup + b], dx[b], dmin[b], y[i + b].d);
+      total = term(total, totals[b], totals[kGroup + b], x[i + b], y[i + b]);
+    }
+  }
+  return total;
+}
+
+// Dots of the formats without minimums: partial(x, y) gives a super-block's level sums
+// (offsets taken back) in 8 lanes; eight super-blocks share one reduction.
+template <class Block, class Partial>
+float dot_scaled(int64_t n, const void* vx, const void* vy, Partial partial) {
+  const auto* x = static_cast<const Block*>(vx);
+  const auto* y = static_cast<const BlockQ8_K*>(vy);
+  const int64_t n_blocks = n / kSuperBlockSize;
+  float total = 0.0f;
+  for (int64_t i = 0; i < n_blocks; i += 2 * kGroup) {
+    const int count = n_blocks - i < 2 * kGroup ? static_cast<int>(n_blocks - i) : 2 * kGroup;
+    __m256i parts[2 * kGroup];
+    for (int b = 0; b < 2 * kGroup; ++b) {
+      parts[b] = b < count ? partial(x[i + b], y[i + b]) : _mm256_setzero_si256();
+    }
+    alignas(32) int32_t totals[2 * kGroup];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(totals), reduce_blocks(parts));
+    for (int b = 0; b < count; ++b) {
+      total = add_term(total, totals[b], fp16_to_float(x[i + b].d), y[i + b].d);
     }
   }
   return total;
@@ -208,87 +231,127 @@ inline __m256i q6k_partial_sums(const BlockQ6_K& x, const BlockQ8_K& y) {
   return _mm256_sub_epi32(fold512(acc), _mm256_slli_epi32(offset, 5));
 }
 
+// Q2_K / Q3_K: elements 64q .. 64q + 63 of the 2-bit fields (bits 2k, 2k + 1 of
+// qs[32h + l] hold element 128h + 32k + l): the low 256 bits shifted by 2k, the high ones
+// by 2k + 2 (h = q / 2, k = 2 (q % 2)).
+inline __m512i two_bit_levels(const uint8_t* qs, int q) {
+  const int k = 2 * (q % 2);
+  const __m512i packed = _mm512_broadcast_i64x4(load256(qs + 32 * (q / 2)));
+  const __m512i shifted =
+      _mm512_mask_srli_epi16(_mm512_srli_epi16(packed, 2 * k), 0xffff0000u, packed, 2 * k + 2);
+  return _mm512_and_si512(shifted, _mm512_set1_epi8(3));
+}
+
+// The scaled level sums and minimum sums of one Q2_K super-block (scale in the low
+// nibble of scales[s], minimum in the high one).
+inline void q2k_partial_sums(const BlockQ2_K& x, const BlockQ8_K& y, __m256i* sums, __m256i* mins) {
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales));
+  const __m512i scale_lanes = _mm512_broadcast_i32x4(_mm_and_si128(packed, low4));
+  __m512i acc = _mm512_setzero_si512();
+  for (int q = 0; q < 4; ++q) {
+    const __m512i products = _mm512_maddubs_epi16(two_bit_levels(x.qs, q), load512(y.qs + 64 * q));
+    const __m512i scales = _mm512_shuffle_epi8(scale_lanes, load_control(kQ2kScaleControl[q]));
+    acc = _mm512_dpwssd_epi32(acc, products, scales);
+  }
+  *sums = fold512(acc);
+  const __m256i min_words = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), low4));
+  *mins = _mm256_madd_epi16(load256(y.bsums), min_words);
+}
+
+// The level sums of one Q3_K super-block, taken + 4 (0..7: 4 where bit c of hmask[l] is
+// set, element 32c + l), less 4 * the scaled bsums.
+inline __m256i q3k_partial_sums(const BlockQ3_K& x, const BlockQ8_K& y) {
+  const __m128i scale_bytes = kquant_detail::q3k_scale_bytes(x.scales);
+  const __m512i scale_lanes = _mm512_broadcast_i32x4(scale_bytes);
+  const __m512i high_bits = _mm512_broadcast_i64x4(load256(x.hmask));
+  __m512i acc = _mm512_setzero_si512();
+  for (int q = 0; q < 4; ++q) {
+    const __m512i select = _mm512_inserti64x4(_mm512_set1_epi8(static_cast<char>(1 << (2 * q))),
+                                              _mm256_set1_epi8(static_cast<char>(2 << (2 * q))), 1);
+    const __mmask64 high = _mm512_test_epi8_mask(high_bits, select);
+    __m512i levels = two_bit_levels(x.qs, q);
+    levels = _mm512_mask_add_epi8(levels, high, levels, _mm512_set1_epi8(4));
+    const __m512i products = _mm512_maddubs_epi16(levels, load512(y.qs + 64 * q));
+    const __m512i scales =
+        _mm512_srai_epi16(_mm512_shuffle_epi8(scale_lanes, load_control(kQ6kScaleControl[q])), 8);
+    acc = _mm512_dpwssd_epi32(acc, products, scales);
+  }
+  const __m256i offset = _mm256_madd_epi16(load256(y.bsums), _mm256_cvtepi8_epi16(scale_bytes));
+  return _mm256_sub_epi32(fold512(acc), _mm256_slli_epi32(offset, 2));
+}
+
+// The level sums of one IQ4_XS super-block: levels looked up in kIq4nlValues + 128
+// (unsigned, for vpdpbusd), each sub-block's sums times its scale (vpmulld), less
+// 128 * the scaled sub-block sums of the activations.
+inline __m256i iq4xs_partial_sums(const BlockIQ4_XS& x, const BlockQ8_K& y, __m512i table) {
+  const __m256i scales = kquant_detail::iq4xs_scales(x.scales_l, x.scales_h);
+  const __m512i mask4 = _mm512_set1_epi8(0x0f);
+  __m512i acc = _mm512_setzero_si512();
+  for (int p = 0; p < 4; ++p) {
+    // Sub-blocks 2p and 2p + 1: 16 bytes of qs each, low nibbles elements 0-15, high
+    // 16-31; 128-bit lanes: low and high nibbles of sub-block 2p, then of 2p + 1.
+    const __m512i packed = _mm512_castsi256_si512(load256(x.qs + 32 * p));
+    const __m512i lanes = _mm512_shuffle_i64x2(packed, packed, _MM_SHUFFLE(1, 1, 0, 0));
+    const __m512i nibbles =
+        _mm512_and_si512(_mm512_mask_srli_epi16(lanes, 0xff00ff00u, lanes, 4), mask4);
+    const __m512i sums = _mm512_dpbusd_epi32(
+        _mm512_setzero_si512(), _mm512_shuffle_epi8(table, nibbles), load512(y.qs + 64 * p));
+    // Lanes 0-7: scale 2p, lanes 8-15: scale 2p + 1.
+    const __m512i scale = _mm512_permutexvar_epi32(
+        _mm512_inserti64x4(_mm512_set1_epi32(2 * p), _mm256_set1_epi32(2 * p + 1), 1),
+        _mm512_castsi256_si512(scales));
+    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(sums, scale));
+  }
+  const __m256i sub_block_sums = _mm256_madd_epi16(load256(y.bsums), _mm256_set1_epi16(1));
+  const __m256i offsets = _mm256_mullo_epi32(sub_block_sums, scales);
+  return _mm256_sub_epi32(fold512(acc), _mm256_slli_epi32(offsets, 7));
+}
+
+template <class Block>
+float dot_q4k_q5k(int64_t n, const void* x, const void* y) {
+  return dot_with_mins<Block>(
+      n, x, y, q4k_partial_sums<Block>,
+      [](float total, int32_t isum, int32_t msum, const Block& xb, const BlockQ8_K& yb) {
+        return add_term_with_min(total, isum, msum, fp16_to_float(xb.d), fp16_to_float(xb.dmin),
+                                 yb.d);
+      });
+}
+
 }  // namespace
 
+float vec_dot_q2_k_q8_k(int64_t n, const void* x, const void* y) {
+  return dot_with_mins<BlockQ2_K>(
+      n, x, y, q2k_partial_sums,
+      [](float total, int32_t isum, int32_t msum, const BlockQ2_K& xb, const BlockQ8_K& yb) {
+        return add_q2k_term(total, isum, msum, fp16_to_float(xb.d), fp16_to_float(xb.dmin), yb.d);
+      });
+}
+
+float vec_dot_q3_k_q8_k(int64_t n, const void* x, const void* y) {
+  return dot_scaled<BlockQ3_K>(n, x, y, q3k_partial_sums);
+}
+
 float vec_dot_q4_k_q8_k(int64_t n, const void* x, const void* y) {
-  return dot_with_mins<BlockQ4_K>(n, x, y);
+  return dot_q4k_q5k<BlockQ4_K>(n, x, y);
 }
 
 float vec_dot_q5_k_q8_k(int64_t n, const void* x, const void* y) {
-  return dot_with_mins<BlockQ5_K>(n, x, y);
+  return dot_q4k_q5k<BlockQ5_K>(n, x, y);
 }
 
-float vec_dot_q6_k_q8_k(int64_t n, const void* vx, const void* vy) {
-  const auto* x = static_cast<const BlockQ6_K*>(vx);
-  const auto* y = static_cast<const BlockQ8_K*>(vy);
-  const int64_t n_blocks = n / kSuperBlockSize;
-  float total = 0.0f;
-  for (int64_t i = 0; i < n_blocks; i += 2 * kGroup) {
-    const int count = n_blocks - i < 2 * kGroup ? static_cast<int>(n_blocks - i) : 2 * kGroup;
-    __m256i parts[2 * kGroup];
-    for (int b = 0; b < 2 * kGroup; ++b) {
-      parts[b] = b < count ? q6k_partial_sums(x[i + b], y[i + b]) : _mm256_setzero_si256();
-    }
-    alignas(32) int32_t totals[2 * kGroup];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(totals), reduce8(parts));
-    for (int b = 0; b < count; ++b) {
-      total = add_term(total, totals[b], fp16_to_float(x[i + b].d), y[i + b].d);
-    }
-  }
-  return total;
+float vec_dot_q6_k_q8_k(int64_t n, const void* x, const void* y) {
+  return dot_scaled<BlockQ6_K>(n, x, y, q6k_partial_sums);
 }
 
-// IQ4_XS: levels looked up in kIq4nlValues + 128 (unsigned, for vpdpbusd), the offset
-// taken back with the bsums; each sub-block's float term is added in its own lane
-// (lane = sub-block), so results differ from the reference by float rounding only.
-float vec_dot_iq4_xs_q8_k(int64_t n, const void* vx, const void* vy) {
-  const auto* x = static_cast<const BlockIQ4_XS*>(vx);
-  const auto* y = static_cast<const BlockQ8_K*>(vy);
-  alignas(16) int8_t table[16];
-  for (int i = 0; i < 16; ++i) table[i] = static_cast<int8_t>(kIq4nlValues[i] + 128);
-  const __m512i lut =
-      _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(table)));
-  const __m512i mask4 = _mm512_set1_epi8(0x0f);
-  const __m256i low_shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-  const __m256i high_shifts = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n / kSuperBlockSize; ++i) {
-    // Pairs of sub-blocks: 16 bytes of qs each, low nibbles elements 0-15, high 16-31.
-    __m512i sums[4];
-    for (int p = 0; p < 4; ++p) {
-      const __m512i packed = _mm512_castsi256_si512(load256(x[i].qs + 32 * p));
-      const __m512i lanes = _mm512_shuffle_i64x2(packed, packed, _MM_SHUFFLE(1, 1, 0, 0));
-      const __m512i nibbles =
-          _mm512_and_si512(_mm512_mask_srli_epi16(lanes, 0xff00ff00u, lanes, 4), mask4);
-      sums[p] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_shuffle_epi8(lut, nibbles),
-                                    load512(y[i].qs + 64 * p));
-    }
-    // Lanes 0-7 of sums[p]: sub-block 2p, 8-15: 2p + 1 -> one total per sub-block.
-    __m256i halves[8];
-    for (int p = 0; p < 4; ++p) {
-      halves[2 * p] = _mm512_castsi512_si256(sums[p]);
-      halves[2 * p + 1] = _mm512_extracti64x4_epi64(sums[p], 1);
-    }
-    const __m256i offsets = _mm256_slli_epi32(
-        _mm256_madd_epi16(load256(y[i].bsums), _mm256_set1_epi16(1)), 7);  // 128 * sum(y)
-    const __m256i totals = _mm256_sub_epi32(reduce8(halves), offsets);
-    uint32_t low_bits;
-    std::memcpy(&low_bits, x[i].scales_l, sizeof(low_bits));
-    const __m256i low = _mm256_and_si256(
-        _mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int32_t>(low_bits)), low_shifts),
-        _mm256_set1_epi32(0xf));
-    const __m256i high = _mm256_and_si256(
-        _mm256_srlv_epi32(_mm256_set1_epi32(x[i].scales_h), high_shifts), _mm256_set1_epi32(3));
-    const __m256i ls =
-        _mm256_sub_epi32(_mm256_or_si256(low, _mm256_slli_epi32(high, 4)), _mm256_set1_epi32(32));
-    const __m256 dl =
-        _mm256_mul_ps(_mm256_set1_ps(fp16_to_float(x[i].d) * y[i].d), _mm256_cvtepi32_ps(ls));
-    acc = _mm256_fmadd_ps(dl, _mm256_cvtepi32_ps(totals), acc);
-  }
-  __m128 q = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  q = _mm_add_ss(q, _mm_movehdup_ps(q));
-  return _mm_cvtss_f32(q);
+float vec_dot_iq4_xs_q8_k(int64_t n, const void* x, const void* y) {
+  alignas(16) int8_t biased[16];
+  for (int i = 0; i < 16; ++i) biased[i] = static_cast<int8_t>(kIq4nlValues[i] ^ 0x80);
+  const __m512i table =
+      _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(biased)));
+  return dot_scaled<BlockIQ4_XS>(n, x, y, [&](const BlockIQ4_XS& xb, const BlockQ8_K& yb) {
+    return iq4xs_partial_sums(xb, yb, table);
+  });
 }
 
 }  // namespace locara::ops::avx512

@@ -136,5 +136,8 @@ float vec_dot_q5_1_q8_1(int64_t n, const void* x, const void* y) {
 float vec_dot_q8_0_q8_0(int64_t n, const void* x, const void* y) {
   return quant_dot<KindQ8_0>(n, x, y);
 }
+float vec_dot_iq4_nl_q8_0(int64_t n, const void* x, const void* y) {
+  return quant_dot<KindIQ4_NL>(n, x, y);
+}
 
 }  // namespace locara::ops::avx2

@@ -49,6 +49,10 @@ inline __m512i quad_dot(const typename K::Block* x, const typename K::ActBlock* 
   const __m512i nibble = _mm512_set1_epi8(0x0f);
   __m512i low = _mm512_and_si512(packed, nibble);
   __m512i high = _mm512_and_si512(_mm512_srli_epi16(packed, 4), nibble);
+  if constexpr (LooksUpLevels<K>) {
+    low = K::lookup(low);
+    high = K::lookup(high);
+  }
   if constexpr (K::kHighBits) {
     uint64_t low_bits = 0;
     uint64_t high_bits = 0;
@@ -190,6 +194,9 @@ float vec_dot_q5_1_q8_1(int64_t n, const void* x, const void* y) {
 }
 float vec_dot_q8_0_q8_0(int64_t n, const void* x, const void* y) {
   return quant_dot<KindQ8_0>(n, x, y);
+}
+float vec_dot_iq4_nl_q8_0(int64_t n, const void* x, const void* y) {
+  return quant_dot<KindIQ4_NL>(n, x, y);
 }
 
 }  // namespace locara::ops::avx512

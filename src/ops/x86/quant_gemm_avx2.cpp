@@ -14,12 +14,15 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ops/tile_loop.h"
 #include "ops/x86/quant_kinds_avx2.h"
 #include "ops/x86/simd_avx2.h"
 #include "ops/x86/x86_kernels.h"
 
 namespace locara::ops::avx2 {
 namespace {
+
+using tiling::GemmOperands;
 
 // Rows per packed group: the 8 lanes of one vector.
 constexpr int kGroupRows = 8;
@@ -44,42 +47,6 @@ struct TileScratch {
   alignas(32) int32_t correction[kTileTokens][kChunkBlocks];  // -kOffset * sum(y)
   alignas(32) float acc[kTileTokens][kTileRows];
 };
-
-// Plain new/delete rather than std:: templates: code in this file is built for AVX2, and
-// an out-of-line template instance could be shared with code built for any CPU.
-struct ScratchHolder {
-  TileScratch* scratch = nullptr;
-  ~ScratchHolder() { delete scratch; }
-};
-
-TileScratch& scratch() {
-  thread_local ScratchHolder holder;
-  if (holder.scratch == nullptr) holder.scratch = new TileScratch;
-  return *holder.scratch;
-}
-
-// 8 rows of 8 32-bit words -> 8 vectors, vector k holding word k of every row.
-inline void transpose_8x8(const __m256i rows[8], uint8_t out[kSteps][32]) {
-  __m256i t[8];
-  for (int i = 0; i < 4; ++i) {
-    t[2 * i] = _mm256_unpacklo_epi32(rows[2 * i], rows[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_epi32(rows[2 * i], rows[2 * i + 1]);
-  }
-  // v[e] (rows 0-3) and v[4+e] (rows 4-7): word e of each 128-bit lane.
-  __m256i v[8];
-  for (int h = 0; h < 2; ++h) {
-    v[4 * h + 0] = _mm256_unpacklo_epi64(t[4 * h + 0], t[4 * h + 2]);
-    v[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h + 0], t[4 * h + 2]);
-    v[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
-    v[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
-  }
-  for (int e = 0; e < 4; ++e) {
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[e]),
-                       _mm256_permute2x128_si256(v[e], v[4 + e], 0x20));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out[4 + e]),
-                       _mm256_permute2x128_si256(v[e], v[4 + e], 0x31));
-  }
-}
 
 // Unpacks blocks [first_block, first_block + n_blocks) of 8 rows (rows past valid_rows
 // are zero) into the interleaved layout, with their scales as floats.
@@ -196,29 +163,16 @@ void micro_kernel(TileScratch& s, int group, int first_token, int n_blocks,
   }
 }
 
+// One part of at most kTileRows x kTileTokens.
 template <class K>
-void run_micro_kernel(int n_tokens, TileScratch& s, int group, int first_token, int n_blocks,
-                      const typename K::ActBlock* const* y) {
-  switch (n_tokens) {
-    case 1:
-      return micro_kernel<K, 1>(s, group, first_token, n_blocks, y);
-    case 2:
-      return micro_kernel<K, 2>(s, group, first_token, n_blocks, y);
-    case 3:
-      return micro_kernel<K, 3>(s, group, first_token, n_blocks, y);
-    default:
-      return micro_kernel<K, 4>(s, group, first_token, n_blocks, y);
-  }
-}
-
-// At most kTileRows x kTileTokens.
-template <class K>
-void tile(int64_t n, const uint8_t* weights, size_t w_row_bytes, int n_rows,
-          const uint8_t* activations, size_t a_row_bytes, int n_tokens, float* out,
-          int64_t out_stride) {
+void tile(const GemmOperands& m) {
   using ActBlock = typename K::ActBlock;
-  TileScratch& s = scratch();
-  const int64_t n_blocks = n / kQuantBlockSize;
+  // Rows of a group are gathered with 32-bit offsets.
+  assert(m.weight_row_bytes * (kGroupRows - 1) < (size_t{1} << 31));
+  TileScratch& s = tiling::thread_scratch<TileScratch>();
+  const int n_rows = static_cast<int>(m.n_rows);
+  const int n_tokens = static_cast<int>(m.n_tokens);
+  const int64_t n_blocks = m.n / kQuantBlockSize;
   // Groups come in pairs (the register block); a missing one is packed as zeros.
   const int n_groups = (n_rows + 2 * kGroupRows - 1) / (2 * kGroupRows) * 2;
   for (int t = 0; t < n_tokens; ++t) {
@@ -229,64 +183,39 @@ void tile(int64_t n, const uint8_t* weights, size_t w_row_bytes, int n_rows,
         n_blocks - first_block < kChunkBlocks ? n_blocks - first_block : kChunkBlocks);
     for (int g = 0; g < n_groups; ++g) {
       const int valid = n_rows - g * kGroupRows;  // <= 0: a padding group
-      const uint8_t* rows = valid > 0 ? weights + g * kGroupRows * w_row_bytes : weights;
-      pack_group<K>(rows, w_row_bytes, valid < 0 ? 0 : valid, first_block, chunk, s.q[g], s.dx[g],
-                    s.mx[g]);
+      const uint8_t* rows = valid > 0 ? m.weights + g * kGroupRows * m.weight_row_bytes : m.weights;
+      pack_group<K>(rows, m.weight_row_bytes, valid < 0 ? 0 : valid, first_block, chunk, s.q[g],
+                    s.dx[g], s.mx[g]);
     }
-    prepare_activations<K>(activations, a_row_bytes, n_tokens, first_block, chunk, s);
+    prepare_activations<K>(m.activations, m.activation_row_bytes, n_tokens, first_block, chunk, s);
     for (int t = 0; t < n_tokens; t += kMicroTokens) {
       const int tokens = n_tokens - t < kMicroTokens ? n_tokens - t : kMicroTokens;
       const ActBlock* y[kMicroTokens];
       for (int j = 0; j < tokens; ++j) {
-        y[j] = reinterpret_cast<const ActBlock*>(activations + (t + j) * a_row_bytes) + first_block;
+        y[j] = reinterpret_cast<const ActBlock*>(m.activations + (t + j) * m.activation_row_bytes) +
+               first_block;
       }
-      for (int g = 0; g < n_groups; g += 2) run_micro_kernel<K>(tokens, s, g, t, chunk, y);
+      tiling::with_constant<kMicroTokens>(tokens, [&](auto count) {
+        for (int g = 0; g < n_groups; g += 2) {
+          micro_kernel<K, decltype(count)::value>(s, g, t, chunk, y);
+        }
+      });
     }
   }
-  for (int t = 0; t < n_tokens; ++t) {
-    std::memcpy(out + t * out_stride, s.acc[t], sizeof(float) * static_cast<size_t>(n_rows));
-  }
+  tiling::store_sums(s.acc, m);
 }
 
+// The GemmTileFn of kind K: parts of at most kTileRows x kTileTokens.
 template <class K>
-void gemm(int64_t n, const void* weights, size_t w_row_bytes, int64_t n_rows,
-          const void* activations, size_t a_row_bytes, int64_t n_tokens, float* out,
-          int64_t out_stride) {
-  // Rows of a group are gathered with 32-bit offsets.
-  assert(w_row_bytes * (kGroupRows - 1) < (size_t{1} << 31));
-  const auto* w = static_cast<const uint8_t*>(weights);
-  const auto* a = static_cast<const uint8_t*>(activations);
-  for (int64_t r = 0; r < n_rows; r += kTileRows) {
-    const int rows = static_cast<int>(n_rows - r < kTileRows ? n_rows - r : kTileRows);
-    for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
-      const int tokens = static_cast<int>(n_tokens - t < kTileTokens ? n_tokens - t : kTileTokens);
-      tile<K>(n, w + r * w_row_bytes, w_row_bytes, rows, a + t * a_row_bytes, a_row_bytes, tokens,
-              out + t * out_stride + r, out_stride);
-    }
-  }
-}
+constexpr GemmTileFn gemm = &tiling::gemm_in_tiles<kTileRows, kTileTokens, tile<K>>;
 
 }  // namespace
 
-void gemm_tile_q4_0(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ4_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_q4_1(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ4_1>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_q5_0(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ5_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_q5_1(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ5_1>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_q8_0(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ8_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q4_0, gemm<KindQ4_0>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q4_1, gemm<KindQ4_1>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q5_0, gemm<KindQ5_0>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q5_1, gemm<KindQ5_1>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q8_0, gemm<KindQ8_0>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_iq4_nl, gemm<KindIQ4_NL>)
 
 }  // namespace locara::ops::avx2

@@ -16,11 +16,14 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ops/tile_loop.h"
 #include "ops/x86/quant_kinds_avx512.h"
 #include "ops/x86/x86_kernels.h"
 
 namespace locara::ops::avx512 {
 namespace {
+
+using tiling::GemmOperands;
 
 // Rows per packed group: the 16 lanes of one vector.
 constexpr int kGroupRows = 16;
@@ -48,19 +51,6 @@ struct TileScratch {
   alignas(64) int8_t act[kChunkBlocks][kMicroTokens][kQuantBlockSize];
   alignas(64) float acc[kTileTokens][kTileRows];
 };
-
-// Plain new/delete rather than std:: templates: code in this file is built for AVX-512,
-// and an out-of-line template instance could be shared with code built for any CPU.
-struct ScratchHolder {
-  TileScratch* scratch = nullptr;
-  ~ScratchHolder() { delete scratch; }
-};
-
-TileScratch& scratch() {
-  thread_local ScratchHolder holder;
-  if (holder.scratch == nullptr) holder.scratch = new TileScratch;
-  return *holder.scratch;
-}
 
 // 16 rows of 8 32-bit words -> 8 vectors, vector k holding word k of every row (lane =
 // row): two 8x8 transposes, one per 256-bit half.
@@ -205,32 +195,16 @@ void micro_kernel(TileScratch& s, int first_token, int n_blocks) {
   }
 }
 
+// One part of at most kTileRows x kTileTokens.
 template <class K>
-void run_micro_kernel(int n_tokens, TileScratch& s, int first_token, int n_blocks) {
-  switch (n_tokens) {
-    case 1:
-      return micro_kernel<K, 1>(s, first_token, n_blocks);
-    case 2:
-      return micro_kernel<K, 2>(s, first_token, n_blocks);
-    case 3:
-      return micro_kernel<K, 3>(s, first_token, n_blocks);
-    case 4:
-      return micro_kernel<K, 4>(s, first_token, n_blocks);
-    case 5:
-      return micro_kernel<K, 5>(s, first_token, n_blocks);
-    default:
-      return micro_kernel<K, 6>(s, first_token, n_blocks);
-  }
-}
-
-// At most kTileRows x kTileTokens.
-template <class K>
-void tile(int64_t n, const uint8_t* weights, size_t w_row_bytes, int n_rows,
-          const uint8_t* activations, size_t a_row_bytes, int n_tokens, float* out,
-          int64_t out_stride) {
+void tile(const GemmOperands& m) {
   using ActBlock = typename K::ActBlock;
-  TileScratch& s = scratch();
-  const int64_t n_blocks = n / kQuantBlockSize;
+  // Rows of a group are gathered with 32-bit offsets.
+  assert(m.weight_row_bytes * (kGroupRows - 1) < (size_t{1} << 31));
+  TileScratch& s = tiling::thread_scratch<TileScratch>();
+  const int n_rows = static_cast<int>(m.n_rows);
+  const int n_tokens = static_cast<int>(m.n_tokens);
+  const int64_t n_blocks = m.n / kQuantBlockSize;
   // The register block spans all 4 groups; missing rows are packed as zeros.
   for (int t = 0; t < n_tokens; ++t) std::memset(s.acc[t], 0, sizeof(s.acc[t]));
   for (int64_t first_block = 0; first_block < n_blocks; first_block += kChunkBlocks) {
@@ -238,70 +212,37 @@ void tile(int64_t n, const uint8_t* weights, size_t w_row_bytes, int n_rows,
         n_blocks - first_block < kChunkBlocks ? n_blocks - first_block : kChunkBlocks);
     for (int g = 0; g < kTileGroups; ++g) {
       const int valid = n_rows - g * kGroupRows;  // <= 0: a padding group
-      const uint8_t* rows = valid > 0 ? weights + g * kGroupRows * w_row_bytes : weights;
-      pack_group<K>(rows, w_row_bytes, valid < 0 ? 0 : valid, first_block, chunk, s.q[g], s.dx[g],
-                    s.mx[g]);
+      const uint8_t* rows = valid > 0 ? m.weights + g * kGroupRows * m.weight_row_bytes : m.weights;
+      pack_group<K>(rows, m.weight_row_bytes, valid < 0 ? 0 : valid, first_block, chunk, s.q[g],
+                    s.dx[g], s.mx[g]);
     }
-    prepare_activations<K>(activations, a_row_bytes, n_tokens, first_block, chunk, s);
+    prepare_activations<K>(m.activations, m.activation_row_bytes, n_tokens, first_block, chunk, s);
     for (int t = 0; t < n_tokens; t += kMicroTokens) {
       const int tokens = n_tokens - t < kMicroTokens ? n_tokens - t : kMicroTokens;
       for (int j = 0; j < tokens; ++j) {
         const auto* y =
-            reinterpret_cast<const ActBlock*>(activations + (t + j) * a_row_bytes) + first_block;
+            reinterpret_cast<const ActBlock*>(m.activations + (t + j) * m.activation_row_bytes) +
+            first_block;
         for (int b = 0; b < chunk; ++b) std::memcpy(s.act[b][j], y[b].qs, kQuantBlockSize);
       }
-      run_micro_kernel<K>(tokens, s, t, chunk);
+      tiling::with_constant<kMicroTokens>(
+          tokens, [&](auto count) { micro_kernel<K, decltype(count)::value>(s, t, chunk); });
     }
   }
-  for (int t = 0; t < n_tokens; ++t) {
-    for (int g = 0; g * kGroupRows < n_rows; ++g) {
-      const int valid = n_rows - g * kGroupRows;
-      const __mmask16 mask = valid >= kGroupRows ? __mmask16(0xffff) : __mmask16((1u << valid) - 1);
-      _mm512_mask_storeu_ps(out + t * out_stride + g * kGroupRows, mask,
-                            _mm512_load_ps(s.acc[t] + g * kGroupRows));
-    }
-  }
+  tiling::store_sums(s.acc, m);
 }
 
+// The GemmTileFn of kind K: parts of at most kTileRows x kTileTokens.
 template <class K>
-void gemm(int64_t n, const void* weights, size_t w_row_bytes, int64_t n_rows,
-          const void* activations, size_t a_row_bytes, int64_t n_tokens, float* out,
-          int64_t out_stride) {
-  // Rows of a group are gathered with 32-bit offsets.
-  assert(w_row_bytes * (kGroupRows - 1) < (size_t{1} << 31));
-  const auto* w = static_cast<const uint8_t*>(weights);
-  const auto* a = static_cast<const uint8_t*>(activations);
-  for (int64_t r = 0; r < n_rows; r += kTileRows) {
-    const int rows = static_cast<int>(n_rows - r < kTileRows ? n_rows - r : kTileRows);
-    for (int64_t t = 0; t < n_tokens; t += kTileTokens) {
-      const int tokens = static_cast<int>(n_tokens - t < kTileTokens ? n_tokens - t : kTileTokens);
-      tile<K>(n, w + r * w_row_bytes, w_row_bytes, rows, a + t * a_row_bytes, a_row_bytes, tokens,
-              out + t * out_stride + r, out_stride);
-    }
-  }
-}
+constexpr GemmTileFn gemm = &tiling::gemm_in_tiles<kTileRows, kTileTokens, tile<K>>;
 
 }  // namespace
 
-void gemm_tile_q4_0(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ4_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_q4_1(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ4_1>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_q5_0(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ5_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_q5_1(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ5_1>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
-void gemm_tile_q8_0(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
-                    size_t a_row_bytes, int64_t n_tokens, float* out, int64_t out_stride) {
-  gemm<KindQ8_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, out, out_stride);
-}
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q4_0, gemm<KindQ4_0>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q4_1, gemm<KindQ4_1>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q5_0, gemm<KindQ5_0>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q5_1, gemm<KindQ5_1>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_q8_0, gemm<KindQ8_0>)
+LOCARA_DEFINE_GEMM_TILE(gemm_tile_iq4_nl, gemm<KindIQ4_NL>)
 
 }  // namespace locara::ops::avx512

@@ -1,10 +1,11 @@
-// The 32-element block formats as the AVX2 integer kernels (quant_dot_avx2.cpp,
+// The 32-element block formats (and IQ4_NL) as the AVX2 integer kernels (quant_dot_avx2.cpp,
 // quant_gemm_avx2.cpp) see them. Only *_avx2.cpp files may include this header.
 #pragma once
 
 #include <immintrin.h>
 
 #include "ops/quant_blocks.h"
+#include "ops/quant_blocks_k.h"
 #include "ops/x86/simd_avx2.h"
 
 namespace locara::ops::avx2 {
@@ -109,6 +110,26 @@ struct KindQ5_1 {
   template <class V>
   static V combine(V sumi, V dx, V mx, V dy, V sy) {
     return (dx * dy) * sumi + mx * sy;
+  }
+};
+
+// IQ4_NL: the nibbles index kIq4nlValues, whose signed levels (-127..113) take Q8_0's
+// sign trick (as unsigned bytes + 128 their pair sums would saturate).
+struct KindIQ4_NL {
+  using Block = BlockIQ4_NL;
+  using ActBlock = BlockQ8_0;
+  static constexpr bool kSigned = true;
+  static constexpr int kOffset = 0;
+  static constexpr bool kHasMin = false;
+  static constexpr int kInt16Steps = 1;
+  static __m256i unpack(const Block& b) {
+    const __m256i levels = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
+    return _mm256_shuffle_epi8(levels, unpack_nibbles(b.qs));
+  }
+  template <class V>
+  static V combine(V sumi, V dx, V /*mx*/, V dy, V /*sy*/) {
+    return (dx * dy) * sumi;
   }
 };
 

@@ -1,4 +1,4 @@
-// The 32-element block formats as the AVX-512 integer kernels (quant_dot_avx512.cpp,
+// The 32-element block formats (and IQ4_NL) as the AVX-512 integer kernels (quant_dot_avx512.cpp,
 // quant_gemm_avx512.cpp) see them. Only *_avx512.cpp files may include this header.
 #pragma once
 
@@ -7,6 +7,7 @@
 // clang-format on
 
 #include "ops/quant_blocks.h"
+#include "ops/quant_blocks_k.h"
 
 namespace locara::ops::avx512 {
 
@@ -18,7 +19,7 @@ namespace locara::ops::avx512 {
 // nothing fuses, so every lane rounds as the reference does.
 //
 // kNibbles: the low 4 bits sit in qs as Q4_0 packs them (element j low, j + 16 high);
-// kHighBits: bit 4 of element j is bit j of qh.
+// kHighBits: bit 4 of element j is bit j of qh; LooksUpLevels: the nibbles index a table.
 //
 // A 32-bit word read at the start of a block holds d in its low half, and m (Q4_1, Q5_1)
 // or s (Q8_1) in its high half: one gather fetches both scales.
@@ -107,6 +108,35 @@ struct KindQ5_1 {
   static V combine(V sumi, V dx, V mx, V dy, V sy) {
     return (dx * dy) * sumi + mx * sy;
   }
+};
+
+// IQ4_NL: the nibbles index kIq4nlValues + 128 (1..241, unsigned as vpdpbusd needs).
+struct KindIQ4_NL {
+  using Block = BlockIQ4_NL;
+  using ActBlock = BlockQ8_0;
+  static constexpr int kOffset = 128;
+  static constexpr bool kHasMin = false;
+  static constexpr bool kNibbles = true;
+  static constexpr bool kHighBits = false;
+  // The levels of 16 nibbles, in each 128-bit lane.
+  static __m512i levels() {
+    const __m128i values = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues));
+    return _mm512_broadcast_i32x4(_mm_xor_si128(values, _mm_set1_epi8(static_cast<char>(0x80))));
+  }
+  static __m512i lookup(__m512i nibbles) { return _mm512_shuffle_epi8(levels(), nibbles); }
+  static __m256i unpack(const Block& b) {
+    return _mm256_shuffle_epi8(_mm512_castsi512_si256(levels()), unpack_nibbles(b.qs));
+  }
+  template <class V>
+  static V combine(V sumi, V dx, V /*mx*/, V dy, V /*sy*/) {
+    return (dx * dy) * sumi;
+  }
+};
+
+// Kinds whose nibbles index a table of levels (IQ4_NL) map them with lookup().
+template <class K>
+concept LooksUpLevels = requires(__m512i nibbles) {
+  K::lookup(nibbles);
 };
 
 // The scales of 16 consecutive blocks: d as floats, and the high halves of the words that

@@ -7,17 +7,14 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ops/x86/simd_common.h"
+
 namespace locara::ops::avx2 {
 
-inline int32_t load_i32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-inline float fp16_to_float(uint16_t h) {
-  return _cvtsh_ss(h);
-}
+using x86_common::fp16_to_float;
+using x86_common::hsum_epi32;
+using x86_common::load_i32;
+using x86_common::reduce_blocks;
 
 // Sum of the 8 lanes in one fixed order (halves, pairs), so that a vec_dot and a gemm
 // tile that hold the same lanes return the same bits.
@@ -26,23 +23,6 @@ inline float hsum(__m256 v) {
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
   q = _mm_add_ss(q, _mm_movehdup_ps(q));
   return _mm_cvtss_f32(q);
-}
-
-inline int32_t hsum_epi32(__m256i v) {
-  __m128i q = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  q = _mm_add_epi32(q, _mm_unpackhi_epi64(q, q));
-  q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 1));
-  return _mm_cvtsi128_si32(q);
-}
-
-// Eight vectors of partial sums, s[i] all of block i -> the 8 block totals in order.
-inline __m256i reduce_blocks(const __m256i s[8]) {
-  const __m256i s0123 =
-      _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
-  const __m256i s4567 =
-      _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
-  return _mm256_add_epi32(_mm256_permute2x128_si256(s0123, s4567, 0x20),
-                          _mm256_permute2x128_si256(s0123, s4567, 0x31));
 }
 
 // 8 fp16 values, one in the low (high) half of each 32-bit lane -> floats.
@@ -63,6 +43,29 @@ inline __m256i gather_words(const void* base, int32_t stride, int count) {
   const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lanes);
   return _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), static_cast<const int*>(base), index,
                                      mask, 1);
+}
+
+// rows[r] holds 8 32-bit words of row r; writes out[k] = word k of every row (lane r).
+inline void transpose_8x8(const __m256i rows[8], uint8_t out[8][32]) {
+  __m256i t[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_epi32(rows[2 * i], rows[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_epi32(rows[2 * i], rows[2 * i + 1]);
+  }
+  // u[4i + c], 128-bit lane L: word 4L + c of rows 4i..4i+3.
+  __m256i u[8];
+  for (int i = 0; i < 2; ++i) {
+    u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[c]),
+                       _mm256_permute2x128_si256(u[c], u[4 + c], 0x20));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out[4 + c]),
+                       _mm256_permute2x128_si256(u[c], u[4 + c], 0x31));
+  }
 }
 
 // round(v) with C's roundf semantics (halves away from zero), exactly: the fraction

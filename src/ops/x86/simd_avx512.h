@@ -14,17 +14,14 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ops/x86/simd_common.h"
+
 namespace locara::ops::avx512 {
 
-inline int32_t load_i32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-inline float fp16_to_float(uint16_t h) {
-  return _cvtsh_ss(h);
-}
+using x86_common::fp16_to_float;
+using x86_common::hsum_epi32;
+using x86_common::load_i32;
+using x86_common::reduce_blocks;
 
 // Sum of the 16 lanes in one fixed order (halves, quarters, pairs), so that a vec_dot and a
 // gemm tile that hold the same lanes return the same bits.
@@ -34,13 +31,6 @@ inline float hsum(__m512 v) {
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
   q = _mm_add_ss(q, _mm_movehdup_ps(q));
   return _mm_cvtss_f32(q);
-}
-
-inline int32_t hsum_epi32(__m256i v) {
-  __m128i q = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  q = _mm_add_epi32(q, _mm_unpackhi_epi64(q, q));
-  q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 1));
-  return _mm_cvtsi128_si32(q);
 }
 
 // Eight vectors of partial sums of two blocks each (lanes 0-7 block 2i, lanes 8-15 block

@@ -3,11 +3,13 @@
 #   cmake -S . -B build-arm64 -G Ninja \
 #     -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DLOCARA_BUILD_BENCH=OFF
 # (scripts/test-arm64 does this and runs the suites.) The libraries Locara uses are taken
-# header-only from the host (see cmake/cross/), so no arm64 Debian packages are needed.
+# header-only from the host (see cmake/cross/), except PCRE2, linked statically from
+# Debian's multiarch libpcre2-dev:arm64 (scripts/install-deps installs it).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 
 set(LOCARA_CROSS_SYSROOT /usr/aarch64-linux-gnu)  # libc/libstdc++ of the cross toolchain
+set(LOCARA_CROSS_MULTIARCH_LIBDIR /usr/lib/aarch64-linux-gnu)  # Debian's :arm64 packages
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)  # GoogleTest enables C
 set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 

@@ -1,5 +1,7 @@
 #include "tokenizer/special_tokens.h"
 
+#include <bitset>
+
 namespace locara {
 namespace {
 
@@ -30,6 +32,30 @@ void split_span(std::string_view text, const TextFragment& span, int32_t special
   if (begin < end) out.push_back({kNoToken, begin, end - begin});
 }
 
+// The bytes and byte pairs that occur in a text: a special token can only occur where its
+// first two bytes do. Vocabularies with thousands of added tokens (DeepSeek's) would otherwise
+// search the whole text once per token.
+class BytePairs {
+ public:
+  explicit BytePairs(std::string_view text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+      bytes_.set(static_cast<uint8_t>(text[i]));
+      if (i + 1 < text.size()) pairs_.set(pair(text[i], text[i + 1]));
+    }
+  }
+  bool may_contain(std::string_view needle) const {
+    if (needle.size() == 1) return bytes_.test(static_cast<uint8_t>(needle[0]));
+    return pairs_.test(pair(needle[0], needle[1]));
+  }
+
+ private:
+  static size_t pair(char first, char second) {
+    return static_cast<size_t>(static_cast<uint8_t>(first)) << 8 | static_cast<uint8_t>(second);
+  }
+  std::bitset<256> bytes_;
+  std::bitset<65536> pairs_;
+};
+
 }  // namespace
 
 std::vector<TextFragment> partition_special_tokens(std::string_view text, const Vocab& vocab,
@@ -39,11 +65,14 @@ std::vector<TextFragment> partition_special_tokens(std::string_view text, const 
   fragments.push_back({kNoToken, 0, text.size()});
 
   std::vector<TextFragment> next;
+  const BytePairs present(text);
   for (const int32_t special : vocab.special_tokens()) {
     const TokenData& data = vocab.token(special);
     if (!parse_special && (data.attrs & (kAttrControl | kAttrUnknown))) continue;
     // Vocabularies carry hundreds of special tokens; most appear nowhere in the text.
-    if (text.find(data.text) == std::string_view::npos) continue;
+    if (!present.may_contain(data.text) || text.find(data.text) == std::string_view::npos) {
+      continue;
+    }
     next.clear();
     for (const TextFragment& fragment : fragments) {
       if (fragment.is_token()) {

@@ -4,40 +4,19 @@
 #include <cstddef>
 #include <queue>
 
+#include "tokenizer/space_marker.h"
 #include "tokenizer/special_tokens.h"
 #include "tokenizer/utf8.h"
 
 namespace locara {
 namespace {
 
-// SentencePiece writes a space as U+2581 LOWER ONE EIGHTH BLOCK.
-constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";
-
-void append_escaped(std::string_view text, std::string& out) {
-  for (const char c : text) {
-    if (c == ' ') {
-      out += kSpaceMarker;
-    } else {
-      out += c;
-    }
-  }
-}
-
-std::string unescape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    if (text.compare(i, kSpaceMarker.size(), kSpaceMarker) == 0) {
-      out += ' ';
-      i += kSpaceMarker.size();
-    } else {
-      out += text[i++];
-    }
-  }
-  return out;
-}
-
 constexpr size_t kNone = static_cast<size_t>(-1);
+
+bool ends_with_marker(std::string_view text) {
+  return text.size() >= kSpaceMarker.size() &&
+         text.substr(text.size() - kSpaceMarker.size()) == kSpaceMarker;
+}
 
 // A run of the text that is one token candidate; merged-away symbols keep length 0.
 struct Symbol {
@@ -65,6 +44,21 @@ struct LowerPriority {
 
 }  // namespace
 
+SpmTokenizer::SpmTokenizer(Vocab vocab, size_t word_cache_capacity)
+    : Tokenizer(std::move(vocab), /*clean_spaces=*/false, word_cache_capacity) {
+  merges_stay_within_words_ = true;
+  for (int32_t id = 0; id < vocab_.n_tokens() && merges_stay_within_words_; ++id) {
+    const std::string_view text = vocab_.text(id);
+    for (size_t at = text.find(kSpaceMarker, 1); at != std::string_view::npos;
+         at = text.find(kSpaceMarker, at + 1)) {
+      if (!ends_with_marker(text.substr(0, at))) {
+        merges_stay_within_words_ = false;
+        break;
+      }
+    }
+  }
+}
+
 std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_special,
                                           bool parse_special) const {
   std::vector<int32_t> ids;
@@ -82,7 +76,7 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_specia
     }
     escaped.clear();
     if (vocab_.add_space_prefix() && after_special) escaped += kSpaceMarker;
-    append_escaped(text.substr(fragment.offset, fragment.length), escaped);
+    append_space_escaped(text.substr(fragment.offset, fragment.length), escaped);
     encode_span(escaped, ids);
     after_special = false;
   }
@@ -92,6 +86,32 @@ std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool add_specia
 }
 
 void SpmTokenizer::encode_span(std::string_view escaped, std::vector<int32_t>& out) const {
+  const auto merge = [this](std::string_view span, std::vector<int32_t>& o) {
+    merge_span(span, o);
+  };
+  if (!merges_stay_within_words_) {
+    merge_span(escaped, out);
+    return;
+  }
+  // Cut before each marker that follows another character, at the character boundaries
+  // merge_span uses (so that invalid text splits the same way).
+  size_t word_start = 0;
+  bool previous_is_marker = true;
+  for (size_t offset = 0; offset < escaped.size();) {
+    const size_t length = std::min(utf8_sequence_length(static_cast<uint8_t>(escaped[offset])),
+                                   escaped.size() - offset);
+    const bool is_marker = escaped.substr(offset, length) == kSpaceMarker;
+    if (is_marker && !previous_is_marker && offset > word_start) {
+      encode_cached(escaped.substr(word_start, offset - word_start), out, merge);
+      word_start = offset;
+    }
+    previous_is_marker = is_marker;
+    offset += length;
+  }
+  if (word_start < escaped.size()) encode_cached(escaped.substr(word_start), out, merge);
+}
+
+void SpmTokenizer::merge_span(std::string_view escaped, std::vector<int32_t>& out) const {
   if (escaped.empty()) return;
 
   // Characters as llama.cpp splits them (a truncated or invalid sequence stays together).
@@ -156,19 +176,8 @@ void SpmTokenizer::encode_span(std::string_view escaped, std::vector<int32_t>& o
   }
 }
 
-std::string SpmTokenizer::token_to_piece(int32_t id, bool render_special) const {
-  if (!vocab_.contains(id)) return {};
-  const TokenData& token = vocab_.token(id);
-  if (token.attrs & (kAttrControl | kAttrUnknown)) {
-    return render_special ? token.text : std::string();
-  }
-  if (token.attrs & kAttrUserDefined) return token.text;
-  if (token.attrs & kAttrNormal) return unescape(token.text);
-  if (token.attrs & kAttrByte) {
-    const std::optional<uint8_t> byte = vocab_.token_byte(id);
-    return byte ? std::string(1, static_cast<char>(*byte)) : std::string();
-  }
-  return {};  // unused and undefined tokens render as nothing, as in llama.cpp
+std::string SpmTokenizer::decode_normal(std::string_view text) const {
+  return space_unescaped(text);
 }
 
 }  // namespace locara

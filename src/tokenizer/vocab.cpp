@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "tokenizer/pretokenizer.h"
+
 namespace locara {
 namespace {
 
@@ -47,7 +49,7 @@ bool contains_ascii_lowercase(std::string_view haystack, std::string_view needle
 
 }  // namespace
 
-VocabConfig VocabConfig::defaults_for(std::string_view tokenizer_model) {
+VocabConfig VocabConfig::defaults_for(std::string_view tokenizer_model, std::string_view pre) {
   VocabConfig config;
   if (tokenizer_model == "llama") {  // SentencePiece
     config.bos = 1;
@@ -58,12 +60,17 @@ VocabConfig VocabConfig::defaults_for(std::string_view tokenizer_model) {
   } else if (tokenizer_model == "gpt2") {  // byte-level BPE
     config.bos = 11;
     config.eos = 11;
+    const std::optional<PretokenizerFlags> flags = pretokenizer_flags(pre);
+    config.add_bos = flags && flags->add_bos;
   } else if (tokenizer_model == "bert") {  // WordPiece
     config.bos = 101;
     config.unk = 100;
+    config.sep = 102;
     config.pad = 0;
     config.add_bos = true;
+    config.add_sep = true;
   }
+  config.pre = std::string(pre);
   return config;
 }
 
@@ -94,6 +101,7 @@ Expected<Vocab> Vocab::create(std::vector<std::string> texts, std::vector<float>
       {"tokenizer.ggml.padding_token_id", config.pad},
       {"tokenizer.ggml.eot_token_id", config.eot},
       {"tokenizer.ggml.eom_token_id", config.eom},
+      {"tokenizer.ggml.seperator_token_id", config.sep},
   };
   for (const auto& [key, id] : ids) {
     if (id != kNoToken && (id < 0 || static_cast<size_t>(id) >= n)) {
@@ -110,6 +118,12 @@ Expected<Vocab> Vocab::create(std::vector<std::string> texts, std::vector<float>
     return make_error(
         ErrorCode::kInvalidArgument,
         "tokenizer.ggml.add_eos_token is true but tokenizer.ggml.eos_token_id is unset");
+  }
+
+  if (config.add_sep && config.sep == kNoToken) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "tokenizer.ggml.add_sep_token is true but tokenizer.ggml.seperator_token_id is unset");
   }
 
   Vocab vocab;

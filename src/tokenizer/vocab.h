@@ -61,15 +61,20 @@ struct VocabConfig {
   int32_t pad = kNoToken;         // tokenizer.ggml.padding_token_id
   int32_t eot = kNoToken;         // tokenizer.ggml.eot_token_id (end of turn)
   int32_t eom = kNoToken;         // tokenizer.ggml.eom_token_id (end of message)
+  int32_t sep = kNoToken;         // tokenizer.ggml.seperator_token_id (sic; BERT's [SEP])
   bool add_bos = false;           // tokenizer.ggml.add_bos_token
   bool add_eos = false;           // tokenizer.ggml.add_eos_token
+  bool add_sep = false;           // tokenizer.ggml.add_sep_token
   bool add_space_prefix = false;  // tokenizer.ggml.add_space_prefix
   // general.name: llama.cpp keys some token attributes on it (Phi-3's rstrip).
   std::string model_name;
+  // tokenizer.ggml.pre: the pre-tokenizer of a BPE vocabulary (pretokenizer.h).
+  std::string pre;
 
   // llama.cpp's defaults for a tokenizer.ggml.model value ("llama": bos 1, eos 2, unk 0,
-  // add_bos, add_space_prefix); unknown models get no special tokens.
-  static VocabConfig defaults_for(std::string_view tokenizer_model);
+  // add_bos, add_space_prefix; "bert": [CLS] 101 as BOS, [SEP] 102, both added), and for
+  // some BPE pre-tokenizers (Llama 3 adds BOS); unknown models get no special tokens.
+  static VocabConfig defaults_for(std::string_view tokenizer_model, std::string_view pre = {});
 };
 
 // Immutable after construction; thread-safe for concurrent reads.
@@ -77,8 +82,8 @@ class Vocab {
  public:
   // Builds a vocabulary from parallel arrays (scores and types may be empty: all 0.0 /
   // normal). Fails, naming the GGUF key the value would come from, on mismatched lengths,
-  // an empty token list, special ids outside [0, n_tokens), or add_bos/add_eos without
-  // the id to add.
+  // an empty token list, special ids outside [0, n_tokens), or add_bos/add_eos/add_sep
+  // without the id to add.
   static Expected<Vocab> create(std::vector<std::string> texts, std::vector<float> scores,
                                 std::vector<TokenType> types, VocabConfig config);
   // Reads tokenizer.ggml.* from a GGUF file; errors name the file and the key.
@@ -111,8 +116,10 @@ class Vocab {
   int32_t pad() const { return config_.pad; }
   int32_t eot() const { return config_.eot; }
   int32_t eom() const { return config_.eom; }
+  int32_t sep() const { return config_.sep; }
   bool add_bos() const { return config_.add_bos; }
   bool add_eos() const { return config_.add_eos; }
+  bool add_sep() const { return config_.add_sep; }
   bool add_space_prefix() const { return config_.add_space_prefix; }
   const VocabConfig& config() const { return config_; }
 

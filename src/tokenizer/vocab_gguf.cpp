@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "gguf/gguf_reader.h"
+#include "tokenizer/gguf_strings.h"
 #include "tokenizer/vocab.h"
 
 namespace locara {
@@ -25,26 +26,9 @@ Expected<const GgufArray*> find_array(const GgufReader& gguf, std::string_view k
 }
 
 Expected<std::vector<std::string>> read_texts(const GgufReader& gguf) {
-  LOCARA_ASSIGN_OR_RETURN(const GgufArray* array, find_array(gguf, kTokensKey));
-  if (array == nullptr) {
-    return make_error(ErrorCode::kNotFound, "{}: no tokenizer vocabulary ({} is missing)",
-                      gguf.path(), kTokensKey);
-  }
-  if (array->element_type != GgufValueType::kString) {
-    return make_error(ErrorCode::kCorruptFile, "{}: {} holds {}, expected strings", gguf.path(),
-                      kTokensKey, gguf_value_type_name(array->element_type));
-  }
-  std::vector<std::string> texts;
-  texts.reserve(array->elements.size());
-  for (const GgufValue& element : array->elements) {
-    const std::string* text = element.as_string();
-    if (text == nullptr) {
-      return make_error(ErrorCode::kCorruptFile, "{}: {}[{}] is not a string", gguf.path(),
-                        kTokensKey, texts.size());
-    }
-    texts.push_back(*text);
-  }
-  return texts;
+  LOCARA_ASSIGN_OR_RETURN(const std::vector<std::string_view> texts,
+                          read_gguf_strings(gguf, kTokensKey, "no tokenizer vocabulary"));
+  return std::vector<std::string>(texts.begin(), texts.end());
 }
 
 // Scores are float32 in files from llama.cpp's converters; llama.cpp also accepts int32.
@@ -90,7 +74,7 @@ Expected<std::vector<TokenType>> read_types(const GgufReader& gguf) {
 // How a special id key resolves against the vocabulary size.
 enum class OutOfRange {
   kError,       // an id we add or stop on: a bad value is a broken file
-  kUseDefault,  // padding: real converted models ship pad = n_vocab; llama.cpp ignores it
+  kUseDefault,  // pad, sep: models ship pad = n_vocab; llama.cpp keeps the default
 };
 
 Status read_special_id(const GgufReader& gguf, std::string_view key, size_t n_tokens,
@@ -121,7 +105,11 @@ Expected<Vocab> Vocab::from_gguf(const GgufReader& gguf) {
   if (gguf.find("tokenizer.ggml.model") != nullptr) {
     LOCARA_ASSIGN_OR_RETURN(model, gguf.get_string("tokenizer.ggml.model"));
   }
-  VocabConfig config = VocabConfig::defaults_for(model);
+  std::string pre;
+  if (gguf.find("tokenizer.ggml.pre") != nullptr) {
+    LOCARA_ASSIGN_OR_RETURN(pre, gguf.get_string("tokenizer.ggml.pre"));
+  }
+  VocabConfig config = VocabConfig::defaults_for(model, pre);
   if (gguf.find("general.name") != nullptr) {
     LOCARA_ASSIGN_OR_RETURN(config.model_name, gguf.get_string("general.name"));
   }
@@ -132,7 +120,7 @@ Expected<Vocab> Vocab::from_gguf(const GgufReader& gguf) {
   const size_t n = texts.size();
 
   // A family default that does not fit this vocabulary is dropped, as llama.cpp does.
-  for (int32_t* id : {&config.bos, &config.eos, &config.unk, &config.pad}) {
+  for (int32_t* id : {&config.bos, &config.eos, &config.unk, &config.pad, &config.sep}) {
     if (*id != kNoToken && static_cast<size_t>(*id) >= n) *id = kNoToken;
   }
   const std::pair<std::string_view, int32_t*> error_ids[] = {
@@ -147,8 +135,11 @@ Expected<Vocab> Vocab::from_gguf(const GgufReader& gguf) {
   }
   LOCARA_RETURN_IF_ERROR(read_special_id(gguf, "tokenizer.ggml.padding_token_id", n,
                                          OutOfRange::kUseDefault, config.pad));
+  LOCARA_RETURN_IF_ERROR(read_special_id(gguf, "tokenizer.ggml.seperator_token_id", n,
+                                         OutOfRange::kUseDefault, config.sep));
   LOCARA_RETURN_IF_ERROR(read_flag(gguf, "tokenizer.ggml.add_bos_token", config.add_bos));
   LOCARA_RETURN_IF_ERROR(read_flag(gguf, "tokenizer.ggml.add_eos_token", config.add_eos));
+  LOCARA_RETURN_IF_ERROR(read_flag(gguf, "tokenizer.ggml.add_sep_token", config.add_sep));
   LOCARA_RETURN_IF_ERROR(
       read_flag(gguf, "tokenizer.ggml.add_space_prefix", config.add_space_prefix));
 

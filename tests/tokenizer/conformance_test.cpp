@@ -1,5 +1,6 @@
-// The SentencePiece tokenizer against llama.cpp's own outputs: test-tokenizer-0's vectors in
-// shared/vocab/ and the prompts and completions of shared/golden/stories260K-greedy.json.
+// Every tokenizer family against llama.cpp's own outputs: test-tokenizer-0's vectors in
+// shared/vocab/ (SentencePiece, byte-level BPE, WordPiece) and the prompts and completions of
+// shared/golden/stories260K-greedy.json.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,8 +11,11 @@
 #include <vector>
 
 #include "gguf/gguf_reader.h"
+#include "tokenizer/space_marker.h"
+#include "tokenizer/spm_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8_stream.h"
+#include "tokenizer/wpm_tokenizer.h"
 
 namespace locara {
 namespace {
@@ -71,10 +75,27 @@ std::vector<VocabCase> read_vocab_cases(const std::string& gguf_path) {
   return cases;
 }
 
-class SpmVocabConformance : public ::testing::TestWithParam<std::string> {};
+std::string space_escaped(const std::string& text) {
+  std::string escaped;
+  append_space_escaped(text, escaped);
+  return escaped;
+}
 
-TEST_P(SpmVocabConformance, MatchesLlamaCppIds) {
-  const std::string path = kSharedDir + "/vocab/ggml-vocab-" + GetParam() + ".gguf";
+std::string vocab_path(const std::string& family) {
+  return kSharedDir + "/vocab/ggml-vocab-" + family + ".gguf";
+}
+
+// Every family in shared/vocab/.
+const std::vector<std::string> kSentencePieceFamilies = {"llama-spm", "phi-3"};
+const std::vector<std::string> kBpeFamilies = {"llama-bpe", "qwen2",          "gpt-2",
+                                               "mpt",       "starcoder",      "refact",
+                                               "falcon",    "deepseek-coder", "deepseek-llm"};
+const std::vector<std::string> kWordPieceFamilies = {"bert-bge"};
+
+class VocabConformance : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(VocabConformance, MatchesLlamaCppIds) {
+  const std::string path = vocab_path(GetParam());
   const auto tokenizer = load_tokenizer(path);
   ASSERT_NE(tokenizer, nullptr);
   const std::vector<VocabCase> cases = read_vocab_cases(path);
@@ -85,21 +106,86 @@ TEST_P(SpmVocabConformance, MatchesLlamaCppIds) {
   }
 }
 
-TEST_P(SpmVocabConformance, DecodeRoundTripsTheVectors) {
-  // SentencePiece with byte fallback loses nothing: decoding gives the text back (none of
-  // these strings contains U+2581 itself).
-  const std::string path = kSharedDir + "/vocab/ggml-vocab-" + GetParam() + ".gguf";
-  const auto tokenizer = load_tokenizer(path);
-  ASSERT_NE(tokenizer, nullptr);
+TEST_P(VocabConformance, CachedIdsMatchUncachedIds) {
+  // The vectors tokenized twice by a tokenizer with a word cache (the second pass all hits),
+  // and once by one without: the same ids every time.
+  const std::string path = vocab_path(GetParam());
+  auto gguf = GgufReader::open(path);
+  ASSERT_TRUE(gguf) << gguf.error().message;
+  auto cached = Tokenizer::from_gguf(**gguf);
+  auto uncached = Tokenizer::from_gguf(**gguf, TokenizerOptions{.word_cache_capacity = 0});
+  ASSERT_TRUE(cached && uncached);
   for (const VocabCase& c : read_vocab_cases(path)) {
-    EXPECT_EQ(tokenizer->decode(c.ids), c.text);
+    const auto ids = (*uncached)->encode(c.text, false, false);
+    EXPECT_EQ((*cached)->encode(c.text, false, false), ids) << c.text;
+    EXPECT_EQ((*cached)->encode(c.text, false, false), ids) << c.text;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, SpmVocabConformance, ::testing::Values("llama-spm", "phi-3"));
+TEST_P(VocabConformance, DetokenizingGivesTheTextBack) {
+  const std::string path = vocab_path(GetParam());
+  const auto tokenizer = load_tokenizer(path);
+  ASSERT_NE(tokenizer, nullptr);
+  const auto without_spaces = [](std::string text) {
+    std::erase_if(text, [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+    return text;
+  };
+  for (const VocabCase& c : read_vocab_cases(path)) {
+    std::string pieces;
+    for (const int32_t id : c.ids) pieces += tokenizer->token_to_piece(id);
+    if (const auto* wpm = dynamic_cast<const WpmTokenizer*>(tokenizer.get())) {
+      // WordPiece keeps no spaces and normalizes (lowercase, no accents): the pieces spell the
+      // normalized words, unless a word was unknown.
+      if (std::count(c.ids.begin(), c.ids.end(), tokenizer->vocab().unk()) > 0) continue;
+      EXPECT_EQ(without_spaces(pieces), without_spaces(wpm->normalize(c.text))) << c.text;
+    } else if (tokenizer->vocab().add_space_prefix()) {
+      // SentencePiece with byte fallback: the prefixed space goes, the rest comes back (none
+      // of these strings contains U+2581 itself).
+      EXPECT_EQ(pieces, c.text.empty() ? "" : " " + c.text);
+      EXPECT_EQ(tokenizer->decode(c.ids), c.text);
+    } else {
+      // Byte-level BPE: byte for byte; decode() also cleans up spaces where llama.cpp does.
+      EXPECT_EQ(pieces, c.text);
+      EXPECT_EQ(tokenizer->decode(c.ids),
+                tokenizer->clean_spaces() ? clean_up_spaces(c.text) : c.text);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SentencePiece, VocabConformance,
+                         ::testing::ValuesIn(kSentencePieceFamilies));
+INSTANTIATE_TEST_SUITE_P(BytePairEncoding, VocabConformance, ::testing::ValuesIn(kBpeFamilies));
+INSTANTIATE_TEST_SUITE_P(WordPiece, VocabConformance, ::testing::ValuesIn(kWordPieceFamilies));
+
+class SpmVocabConformance : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SpmVocabConformance, WordByWordMergingEqualsWholeSpanMerging) {
+  // encode_span cuts at word starts (no token of these vocabularies crosses one); the merge
+  // loop over the whole span must give the same ids, also on invalid UTF-8.
+  auto gguf = GgufReader::open(vocab_path(GetParam()));
+  ASSERT_TRUE(gguf);
+  auto vocab = Vocab::from_gguf(**gguf);
+  ASSERT_TRUE(vocab);
+  const SpmTokenizer tokenizer(std::move(*vocab), /*word_cache_capacity=*/1024);
+  std::vector<std::string> texts;
+  for (const VocabCase& c : read_vocab_cases(vocab_path(GetParam()))) texts.push_back(c.text);
+  const std::string marker = "\xE2\x96\x81";
+  texts.push_back("\xE2\x96 a\xE2 " + marker + "b  \xF0\x9F c" + marker + marker + "d");
+  for (const std::string& text : texts) {
+    const std::string escaped = "\xE2\x96\x81" + space_escaped(text);
+    std::vector<int32_t> by_word;
+    std::vector<int32_t> whole;
+    tokenizer.encode_span(escaped, by_word);
+    tokenizer.merge_span(escaped, whole);
+    EXPECT_EQ(by_word, whole) << text;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, SpmVocabConformance,
+                         ::testing::ValuesIn(kSentencePieceFamilies));
 
 TEST(SpmVocabConformance, Phi3EndsTurnsOnEndToken) {
-  const auto tokenizer = load_tokenizer(kSharedDir + "/vocab/ggml-vocab-phi-3.gguf");
+  const auto tokenizer = load_tokenizer(vocab_path("phi-3"));
   ASSERT_NE(tokenizer, nullptr);
   EXPECT_EQ(tokenizer->eos(), 32000);
   EXPECT_TRUE(tokenizer->is_end_of_generation(32000));   // <|endoftext|>

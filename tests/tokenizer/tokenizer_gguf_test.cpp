@@ -75,8 +75,68 @@ TEST_F(TokenizerFromGgufTest, MissingModelNamesTheKey) {
 }
 
 TEST_F(TokenizerFromGgufTest, OtherFamiliesAreUnsupported) {
-  auto result = load([](GgufWriter& writer) { writer.set_string("tokenizer.ggml.model", "gpt2"); });
-  expect_error_naming(result, ErrorCode::kUnsupported, "'gpt2'");
+  auto result = load([](GgufWriter& writer) { writer.set_string("tokenizer.ggml.model", "t5"); });
+  expect_error_naming(result, ErrorCode::kUnsupported, "'t5'");
+  // The message lists what is supported.
+  EXPECT_NE(result.error().message.find("'gpt2'"), std::string::npos) << result.error().message;
+}
+
+// A byte-level BPE vocabulary: the 256 byte characters are not needed for ASCII text.
+void write_bpe_keys(GgufWriter& writer, const std::string& pre) {
+  writer.set_string("tokenizer.ggml.model", "gpt2");
+  if (!pre.empty()) writer.set_string("tokenizer.ggml.pre", pre);
+  writer.set_string_array("tokenizer.ggml.tokens", {"a", "b", "ab", "\xC4\xA0", "\xC4\xA0" "ab"});
+  writer.set_string_array("tokenizer.ggml.merges", {"a b", "\xC4\xA0 ab"});
+}
+
+TEST_F(TokenizerFromGgufTest, LoadsAByteLevelBpeVocabulary) {
+  auto tokenizer = load([](GgufWriter& writer) { write_bpe_keys(writer, "gpt-2"); }, false);
+  ASSERT_TRUE(tokenizer) << tokenizer.error().message;
+  EXPECT_EQ((*tokenizer)->encode("ab ab", false, false), (std::vector<int32_t>{2, 4}));
+  EXPECT_EQ((*tokenizer)->decode({2, 4}), "ab ab");
+  EXPECT_TRUE((*tokenizer)->clean_spaces());
+}
+
+TEST_F(TokenizerFromGgufTest, BpeWithoutPreUsesTheDefault) {
+  auto tokenizer = load([](GgufWriter& writer) { write_bpe_keys(writer, ""); }, false);
+  ASSERT_TRUE(tokenizer) << tokenizer.error().message;
+  EXPECT_EQ((*tokenizer)->encode("ab ab", false, false), (std::vector<int32_t>{2, 4}));
+}
+
+TEST_F(TokenizerFromGgufTest, BpeNeedsMergesAndAKnownPreTokenizer) {
+  auto unknown = load([](GgufWriter& writer) { write_bpe_keys(writer, "brand-new-pre"); }, false);
+  expect_error_naming(unknown, ErrorCode::kUnsupported, "'brand-new-pre'");
+  auto no_merges = load(
+      [](GgufWriter& writer) {
+        writer.set_string("tokenizer.ggml.model", "gpt2");
+        writer.set_string_array("tokenizer.ggml.tokens", {"a"});
+      },
+      false);
+  expect_error_naming(no_merges, ErrorCode::kNotFound, "tokenizer.ggml.merges");
+  auto bad_merges = load(
+      [](GgufWriter& writer) {
+        write_bpe_keys(writer, "gpt-2");
+        writer.set_int32_array("tokenizer.ggml.merges", {1, 2});
+      },
+      false);
+  expect_error_naming(bad_merges, ErrorCode::kCorruptFile, "tokenizer.ggml.merges");
+}
+
+TEST_F(TokenizerFromGgufTest, BertGetsClsAndSepFromTheFile) {
+  auto tokenizer = load(
+      [](GgufWriter& writer) {
+        writer.set_string("tokenizer.ggml.model", "bert");
+        writer.set_string_array("tokenizer.ggml.tokens",
+                                {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "\xE2\x96\x81hi"});
+        writer.set_int32_array("tokenizer.ggml.token_type", {3, 3, 3, 3, 1});
+        writer.set_uint32("tokenizer.ggml.bos_token_id", 2);
+        writer.set_uint32("tokenizer.ggml.unknown_token_id", 1);
+        writer.set_uint32("tokenizer.ggml.seperator_token_id", 3);
+      },
+      false);
+  ASSERT_TRUE(tokenizer) << tokenizer.error().message;
+  EXPECT_EQ((*tokenizer)->encode("Hi", true, false), (std::vector<int32_t>{2, 4, 3}));
+  EXPECT_EQ((*tokenizer)->encode("Hi ho", false, false), (std::vector<int32_t>{4, 1}));
 }
 
 TEST_F(TokenizerFromGgufTest, TokensMustBeStrings) {

@@ -40,9 +40,10 @@ using kquant_detail::KTerm;
 using tiling::GemmOperands;
 
 constexpr int kGroupRows = 16;  // rows per packed group: the lanes of one vector
-constexpr int kTileRows = 64;   // matmul's tiles are 64 x 64
+constexpr int kTileRows = 64;  // matmul's tiles are 64 x 512
 constexpr int kTileGroups = kTileRows / kGroupRows;
-constexpr int kTileTokens = 64;
+// Tokens per call: each super-block of the tile's rows is unpacked once for all of them.
+constexpr int kTileTokens = 512;
 constexpr int kSteps = kSuperBlockSize / 4;  // 4-byte steps per super-block
 constexpr int kMicroGroups = 2;              // register block: 2 groups x 6 tokens
 constexpr int kMicroTokens = 6;

@@ -27,10 +27,13 @@ using tiling::GemmOperands;
 
 // Rows per packed group: the 16 lanes of one vector.
 constexpr int kGroupRows = 16;
-// Rows and tokens per pass (matmul's tiles are 64 x 64).
+// Rows per call, and tokens per pass over a chunk's activations (their scales and sums).
 constexpr int kTileRows = 64;
 constexpr int kTileGroups = kTileRows / kGroupRows;
 constexpr int kTileTokens = 64;
+// Tokens per call (matmul's tiles are 64 x 512): each weight chunk is unpacked once for
+// all of them.
+constexpr int kCallTokens = 512;
 // Blocks of the row length per pass: the packed weights of a pass (64 KiB) stay in L2.
 constexpr int kChunkBlocks = 32;
 // Tokens per register block, which spans all 4 groups: 24 accumulators of 32.
@@ -49,7 +52,7 @@ struct TileScratch {
   // The activation bytes of one register block's tokens, block-major, so that every
   // broadcast in the inner loop addresses [base + constant].
   alignas(64) int8_t act[kChunkBlocks][kMicroTokens][kQuantBlockSize];
-  alignas(64) float acc[kTileTokens][kTileRows];
+  alignas(64) float acc[kCallTokens][kTileRows];
 };
 
 // 16 rows of 8 32-bit words -> 8 vectors, vector k holding word k of every row (lane =
@@ -156,7 +159,7 @@ void prepare_activations(const uint8_t* activations, size_t row_bytes, int n_tok
 // T tokens x the tile's 4 groups (64 rows) over the chunk's blocks, into s.acc: each
 // step loads 4 weight vectors and broadcasts T activation words into 4 * T vpdpbusd.
 template <class K, int T>
-void micro_kernel(TileScratch& s, int first_token, int n_blocks) {
+void micro_kernel(TileScratch& s, int first_token, int n_blocks, float (*acc_rows)[kTileRows]) {
   for (int b = 0; b < n_blocks; ++b) {
     __m512i acc[kTileGroups][T];
     for (int j = 0; j < T; ++j) {
@@ -185,7 +188,7 @@ void micro_kernel(TileScratch& s, int first_token, int n_blocks) {
     for (int j = 0; j < T; ++j) {
       const __m512 dy = _mm512_set1_ps(s.dy[first_token + j][b]);
       const __m512 sy = K::kHasMin ? _mm512_set1_ps(s.sy[first_token + j][b]) : _mm512_setzero_ps();
-      float* sums = s.acc[first_token + j];
+      float* sums = acc_rows[first_token + j];
       for (int g = 0; g < kTileGroups; ++g) {
         const __m512 term = K::combine(_mm512_cvtepi32_ps(acc[g][j]), dx[g], mx[g], dy, sy);
         float* lanes = sums + g * kGroupRows;
@@ -195,7 +198,7 @@ void micro_kernel(TileScratch& s, int first_token, int n_blocks) {
   }
 }
 
-// One part of at most kTileRows x kTileTokens.
+// One part of at most kTileRows x kCallTokens.
 template <class K>
 void tile(const GemmOperands& m) {
   using ActBlock = typename K::ActBlock;
@@ -216,17 +219,24 @@ void tile(const GemmOperands& m) {
       pack_group<K>(rows, m.weight_row_bytes, valid < 0 ? 0 : valid, first_block, chunk, s.q[g],
                     s.dx[g], s.mx[g]);
     }
-    prepare_activations<K>(m.activations, m.activation_row_bytes, n_tokens, first_block, chunk, s);
-    for (int t = 0; t < n_tokens; t += kMicroTokens) {
-      const int tokens = n_tokens - t < kMicroTokens ? n_tokens - t : kMicroTokens;
-      for (int j = 0; j < tokens; ++j) {
-        const auto* y =
-            reinterpret_cast<const ActBlock*>(m.activations + (t + j) * m.activation_row_bytes) +
-            first_block;
-        for (int b = 0; b < chunk; ++b) std::memcpy(s.act[b][j], y[b].qs, kQuantBlockSize);
+    // Passes of kTileTokens tokens reuse the chunk's unpacked weights.
+    for (int pass = 0; pass < n_tokens; pass += kTileTokens) {
+      const int pass_tokens = n_tokens - pass < kTileTokens ? n_tokens - pass : kTileTokens;
+      const uint8_t* activations = m.activations + pass * m.activation_row_bytes;
+      prepare_activations<K>(activations, m.activation_row_bytes, pass_tokens, first_block, chunk,
+                             s);
+      for (int t = 0; t < pass_tokens; t += kMicroTokens) {
+        const int tokens = pass_tokens - t < kMicroTokens ? pass_tokens - t : kMicroTokens;
+        for (int j = 0; j < tokens; ++j) {
+          const auto* y =
+              reinterpret_cast<const ActBlock*>(activations + (t + j) * m.activation_row_bytes) +
+              first_block;
+          for (int b = 0; b < chunk; ++b) std::memcpy(s.act[b][j], y[b].qs, kQuantBlockSize);
+        }
+        tiling::with_constant<kMicroTokens>(tokens, [&](auto count) {
+          micro_kernel<K, decltype(count)::value>(s, t, chunk, s.acc + pass);
+        });
       }
-      tiling::with_constant<kMicroTokens>(
-          tokens, [&](auto count) { micro_kernel<K, decltype(count)::value>(s, t, chunk); });
     }
   }
   tiling::store_sums(s.acc, m);
@@ -234,7 +244,7 @@ void tile(const GemmOperands& m) {
 
 // The GemmTileFn of kind K: parts of at most kTileRows x kTileTokens.
 template <class K>
-constexpr GemmTileFn gemm = &tiling::gemm_in_tiles<kTileRows, kTileTokens, tile<K>>;
+constexpr GemmTileFn gemm = &tiling::gemm_in_tiles<kTileRows, kCallTokens, tile<K>>;
 
 }  // namespace
 

@@ -16,6 +16,7 @@
 #include "platform/memory_pressure.h"
 #include "runtime/app_budget.h"
 #include "runtime/app_manifest.h"
+#include "runtime/app_session.h"
 #include "runtime/clock.h"
 #include "runtime/events.h"
 #include "runtime/model_types.h"
@@ -41,9 +42,13 @@ struct RuntimeOptions {
   std::function<PowerConditions()> power_source;
   bool watch_os = true;
   size_t decision_log_capacity = 1024;
+  // Positive: a background thread calls tick() at this interval (the daemon: about a
+  // second) and stops at once when the runtime is destroyed. Zero: the caller ticks.
+  Duration tick_interval = Duration::zero();
 };
 
 struct RuntimeParts;
+class PeriodicThread;
 
 // Thread-safe: every method may be called from any thread. The runtime must outlive
 // the leases, subscriptions and session registrations it hands out (subscriptions and
@@ -100,6 +105,18 @@ class Runtime {
   // Sessions register how to drop their caches; the pressure ladder calls it.
   SessionRegistration register_session(SessionHooks hooks);
 
+  // --- Sessions for apps --------------------------------------------------------------
+  // Charges a session's KV cache and scratch to `app` until the handle ends. Refused
+  // (kResourceExhausted, naming the need and the budget) past the app's declared
+  // memory_gb; apps never registered are not limited (an empty handle).
+  Expected<AppSessionCharge> charge_session(std::string_view app, uint64_t kv_bytes,
+                                            uint64_t scratch_bytes);
+  // An engine session on a leased model for `app`: its KV and scratch are planned for
+  // `options` (planner.h), charged as charge_session does, and only then allocated. The
+  // session takes the lease and ends before it.
+  Expected<AppSession> open_app_session(std::string_view app, ModelLease lease,
+                                        const SessionOptions& options);
+
   // --- Periodic work ------------------------------------------------------------------
   // Idle unloads at the clock's now; then a pressure sample and a power reading from
   // the configured sources. Call about once a second.
@@ -114,6 +131,7 @@ class Runtime {
  private:
   explicit Runtime(std::unique_ptr<RuntimeParts> parts);
   std::unique_ptr<RuntimeParts> parts_;
+  std::unique_ptr<PeriodicThread> ticker_;  // with tick_interval; stopped before parts_ go
 };
 
 }  // namespace locara

@@ -4,11 +4,16 @@
 
 #include "cli/apps_command.h"
 #include "cli/bench_command.h"
+#include "cli/chat_template_command.h"
+#include "cli/compare_command.h"
+#include "cli/models_command.h"
 #include "cli/plan_command.h"
 #include "cli/ps_command.h"
 #include "cli/quantize_command.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 #include "cli/synth_command.h"
+#include "cli/tokenize_command.h"
 #include "locara/version.h"
 
 int main(int argc, char** argv) {
@@ -28,6 +33,11 @@ int main(int argc, char** argv) {
       add_synth_command(app),
       add_quantize_command(app),
       add_bench_command(app),
+      add_chat_template_command(app),
+      add_serve_command(app),
+      add_models_command(app),
+      add_compare_command(app),
+      add_tokenize_command(app),
   };
 
   CLI11_PARSE(app, argc, argv);

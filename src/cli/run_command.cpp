@@ -9,6 +9,7 @@
 #include <iterator>
 #include <memory>
 
+#include "cli/chat_loop.h"
 #include "engine/session.h"
 #include "platform/cpu_topology.h"
 #include "platform/memory_footprint.h"
@@ -77,7 +78,14 @@ Command add_run_command(CLI::App& app) {
   run->add_flag("--ignore-eos", o.ignore_eos, "Never stop at end-of-sequence (ban the token)");
   run->add_flag("--echo", o.echo, "Print the prompt before the completion");
   run->add_flag("-v,--verbose", o.verbose, "Report the context, KV cache and memory footprint");
-  run->callback([&o, run] { o.prompt_given = run->count("prompt") > 0; });
+  run->add_flag("--chat", o.chat,
+                "Chat: read messages line by line (PROMPT is the first), answer each with the "
+                "model's chat template; Ctrl-C stops an answer, Ctrl-D exits");
+  run->add_option("--system", o.system_prompt, "With --chat: a system message");
+  run->callback([&o, run] {
+    o.prompt_given = run->count("prompt") > 0;
+    o.max_tokens_given = run->count("--max-tokens") > 0;
+  });
   return {run, [options] { return run_command(*options); }};
 }
 
@@ -97,14 +105,6 @@ int run_command(const RunOptions& o) {
     return 1;
   }
 
-  std::string prompt = o.prompt;
-  if (!o.prompt_given && !isatty(STDIN_FILENO)) {
-    prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    // `echo text | locara run` ends the prompt with the shell's newline, not the user's.
-    if (!prompt.empty() && prompt.back() == '\n') prompt.pop_back();
-  }
-  const std::vector<int32_t> prompt_tokens = (*session)->tokenize(prompt);
-
   GenerationOptions generation;
   generation.max_tokens = o.max_tokens;
   generation.ignore_eos = o.ignore_eos;
@@ -116,6 +116,19 @@ int run_command(const RunOptions& o) {
   generation.sampling.repeat_last_n = o.repeat_last_n;
   generation.sampling.seed =
       o.seed < 0 ? SamplingParams::kRandomSeed : static_cast<uint64_t>(o.seed);
+  if (o.chat) {
+    ChatLoopOptions chat{o.system_prompt, o.prompt, generation, o.verbose};
+    if (!o.max_tokens_given) chat.generation.max_tokens = -1;  // answers end at end of turn
+    return run_chat_loop(**session, chat);
+  }
+
+  std::string prompt = o.prompt;
+  if (!o.prompt_given && !isatty(STDIN_FILENO)) {
+    prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    // `echo text | locara run` ends the prompt with the shell's newline, not the user's.
+    if (!prompt.empty() && prompt.back() == '\n') prompt.pop_back();
+  }
+  const std::vector<int32_t> prompt_tokens = (*session)->tokenize(prompt);
 
   if (o.verbose) {
     const ModelHParams& hp = (*loaded)->model->hparams();

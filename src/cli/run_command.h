@@ -27,6 +27,9 @@ struct RunOptions {
   bool ignore_eos = false;
   bool echo = false;
   bool verbose = false;
+  bool chat = false;          // interactive multi-turn chat with the model's template
+  std::string system_prompt;  // --chat: the system message
+  bool max_tokens_given = false;
 };
 
 // Registers `run` on the app.

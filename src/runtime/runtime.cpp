@@ -8,6 +8,7 @@
 #include "platform/memory_footprint.h"
 #include "platform/power.h"
 #include "platform/thermal.h"
+#include "runtime/periodic_thread.h"
 
 namespace locara {
 namespace {
@@ -88,11 +89,19 @@ Expected<std::unique_ptr<Runtime>> Runtime::create(RuntimeOptions options) {
   }
   auto parts = std::make_unique<RuntimeParts>(options.clock, options, std::move(classifier),
                                               machine_budget, budget);
-  return std::unique_ptr<Runtime>(new Runtime(std::move(parts)));
+  std::unique_ptr<Runtime> runtime(new Runtime(std::move(parts)));
+  if (options.tick_interval > Duration::zero()) {
+    Runtime* ticked = runtime.get();
+    runtime->ticker_ =
+        std::make_unique<PeriodicThread>(options.tick_interval, [ticked] { ticked->tick(); });
+  }
+  return runtime;
 }
 
 Runtime::Runtime(std::unique_ptr<RuntimeParts> parts) : parts_(std::move(parts)) {}
-Runtime::~Runtime() = default;
+Runtime::~Runtime() {
+  ticker_.reset();  // no tick may run while the parts go
+}
 
 Expected<Plan> Runtime::add_model(std::string name, std::string path, ModelRole role,
                                   std::optional<PlanConfig> config) {
@@ -266,6 +275,48 @@ Subscription Runtime::subscribe(SubscriptionOptions options) {
 
 SessionRegistration Runtime::register_session(SessionHooks hooks) {
   return parts_->sessions.add(std::move(hooks));
+}
+
+Expected<AppSessionCharge> Runtime::charge_session(std::string_view app, uint64_t kv_bytes,
+                                                   uint64_t scratch_bytes) {
+  if (!parts_->app_budget.footprint(app)) {  // not a registered app (the CLI): not limited
+    return AppSessionCharge();
+  }
+  const uint64_t id = (uint64_t{1} << 63) | parts_->next_session_charge.fetch_add(1);
+  LOCARA_RETURN_IF_ERROR(parts_->app_budget.open_session(app, id, kv_bytes, scratch_bytes));
+  return AppSessionCharge(parts_.get(), std::string(app), id, kv_bytes, scratch_bytes);
+}
+
+Expected<AppSession> Runtime::open_app_session(std::string_view app, ModelLease lease,
+                                               const SessionOptions& options) {
+  if (!lease.valid() || lease.model() == nullptr || lease.model()->model == nullptr) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "app '{}': a session needs a lease on a loaded model ('{}' has none)", app,
+                      lease.name());
+  }
+  const Model& model = *lease.model()->model;
+  // The plan of this one session, resolved as Session::create resolves its options.
+  LOCARA_ASSIGN_OR_RETURN(ModelShape shape, read_model_shape(model.gguf()));
+  PlanConfig config;
+  config.n_ctx = options.n_ctx;
+  config.kv_type = options.kv_type.value_or(default_kv_type(model.hparams()));
+  config.batch_size = options.max_batch;
+  config.n_threads = options.n_threads;
+  auto plan = plan_memory(shape, config);
+  if (!plan) {
+    return make_error(plan.error().code, "app '{}' model '{}': {}", app, lease.name(),
+                      plan.error().message);
+  }
+  const AppLoad load = app_load_from_plan(*plan, lease.name());
+  // Charged before the session allocates: a refusal costs no memory.
+  LOCARA_ASSIGN_OR_RETURN(AppSessionCharge charge,
+                          charge_session(app, load.kv_bytes, load.scratch_bytes));
+  SessionOptions resolved = options;
+  resolved.n_ctx = plan->config.n_ctx;
+  resolved.kv_type = config.kv_type;
+  LOCARA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                          Session::create(lease.model(), resolved));
+  return AppSession(std::move(lease), std::move(charge), std::move(session));
 }
 
 void Runtime::tick() {

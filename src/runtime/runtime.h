@@ -2,6 +2,7 @@
 // pressure ladder, power policy, event bus, app budgets and planner settings it ties.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,10 @@ struct RuntimeParts {
   std::mutex over_budget_mutex;
   std::set<std::string> over_budget_pending;
   void publish_over_budget();
+
+  // Session charges the runtime hands out (AppSessionCharge) take ids with the top bit set,
+  // so they never meet the ids callers of Runtime::open_session choose for themselves.
+  std::atomic<uint64_t> next_session_charge{0};
 
   std::mutex names_mutex;
   std::map<std::string, std::string, std::less<>> app_model_names;  // "app\nname" -> model

@@ -52,8 +52,7 @@ SoftmaxStats weigh_values(float* scores, int64_t first_key, int64_t n_keys, int6
     // out[d] = (row d of V^T) . p over the padded positions (padding holds zeros).
     assert(first_key + padded <= kv.n_positions_padded);
     const uint8_t* p = convert(traits, scores, padded, scratch.weights);
-    const uint8_t* rows = kv.values +
-                          static_cast<size_t>(kv_head * head_dim) * kv.value_row_bytes +
+    const uint8_t* rows = kv.values + static_cast<size_t>(kv_head * head_dim) * kv.value_row_bytes +
                           traits.row_bytes(first_key);
     for (int64_t d = 0; d < head_dim; ++d) {
       out[d] = traits.vec_dot(padded, rows + static_cast<size_t>(d) * kv.value_row_bytes, p);
@@ -99,7 +98,9 @@ void attend_query_block(const float* q, int64_t token_stride, int64_t group, int
   const TypeTraits& query_traits = *type_traits(traits.vec_dot_type);
   const size_t query_row_bytes = query_traits.row_bytes(head_dim);
   const int64_t n_rows = n_tokens * group;  // row i * group + g: token i, head g
-  const auto row_at = [&](int64_t row) { return (row / group) * token_stride + (row % group) * head_dim; };
+  const auto row_at = [&](int64_t row) {
+    return (row / group) * token_stride + (row % group) * head_dim;
+  };
   const auto keys_of = [&](int64_t row) { return first_n_keys + row / group; };
   const int64_t max_keys = keys_of(n_rows - 1);
 

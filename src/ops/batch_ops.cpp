@@ -20,8 +20,8 @@ void rms_norm_rows(ThreadPool& pool, const float* x, const float* weight, float*
   });
 }
 
-void swiglu_rows(ThreadPool& pool, const float* gate, const float* up, float* out,
-                 int64_t n_rows, int64_t n) {
+void swiglu_rows(ThreadPool& pool, const float* gate, const float* up, float* out, int64_t n_rows,
+                 int64_t n) {
   const int64_t pieces_per_row = (n + kPiece - 1) / kPiece;
   pool.parallel_for(n_rows * pieces_per_row, [&](int64_t begin, int64_t end) {
     for (int64_t piece = begin; piece < end; ++piece) {

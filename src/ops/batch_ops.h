@@ -14,8 +14,8 @@ void rms_norm_rows(ThreadPool& pool, const float* x, const float* weight, float*
 
 // out[t] = silu(gate[t]) * up[t] for each of n_rows rows of n values (the exp split into
 // groups of 16 restarts at every row, as ggml applies SwiGLU row by row).
-void swiglu_rows(ThreadPool& pool, const float* gate, const float* up, float* out,
-                 int64_t n_rows, int64_t n);
+void swiglu_rows(ThreadPool& pool, const float* gate, const float* up, float* out, int64_t n_rows,
+                 int64_t n);
 
 // out = a + b over n values.
 void add_parallel(ThreadPool& pool, const float* a, const float* b, float* out, int64_t n);

@@ -1,6 +1,8 @@
 // Attention over a hand-built KV layer: the streamed, block-merged result matches a
 // double-precision softmax(q K^T) V (within the KV type's rounding), whether a row sees
 // one key block or several, and does not depend on how query tokens are grouped.
+#include "ops/attention.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <random>
 #include <vector>
 
-#include "ops/attention.h"
 #include "ops/type_traits.h"
 
 namespace locara::ops {
@@ -58,16 +59,16 @@ struct Layer {
         traits.to_float(values.data() + d * value_row_bytes, back.data(), padded);
         for (int64_t p = 0; p < n; ++p) value_floats[p * width + d] = back[p];
       }
-      view = {type, keys.data(), row_bytes, traits.row_bytes(kHeadDim), values.data(),
-              value_row_bytes, true, padded};
+      view = {type,          keys.data(),     row_bytes, traits.row_bytes(kHeadDim),
+              values.data(), value_row_bytes, true,      padded};
     } else {
       values.resize(row_bytes * static_cast<size_t>(n));
       for (int64_t p = 0; p < n; ++p) {
         traits.from_float(v.data() + p * width, values.data() + p * row_bytes, width);
         traits.to_float(values.data() + p * row_bytes, value_floats.data() + p * width, width);
       }
-      view = {type, keys.data(), row_bytes, traits.row_bytes(kHeadDim), values.data(), row_bytes,
-              false, padded};
+      view = {type,          keys.data(), row_bytes, traits.row_bytes(kHeadDim),
+              values.data(), row_bytes,   false,     padded};
     }
   }
 
@@ -113,8 +114,8 @@ std::vector<float> attend(const Layer& layer, const Queries& queries, int64_t fi
   for (int64_t first = 0; first < queries.n_tokens; first += block) {
     for (int64_t h = 0; h < kKvHeads; ++h) {
       const int64_t offset = first * queries.stride + h * kGroup * kHeadDim;
-      attend_query_block(queries.q.data() + offset, queries.stride, kGroup, kHeadDim, layer.view,
-                         h, std::min(block, queries.n_tokens - first), first_n_keys + first, scale,
+      attend_query_block(queries.q.data() + offset, queries.stride, kGroup, kHeadDim, layer.view, h,
+                         std::min(block, queries.n_tokens - first), first_n_keys + first, scale,
                          scratch, out.data() + offset);
     }
   }
@@ -167,7 +168,9 @@ TEST_P(AttentionTest, ResultsDoNotDependOnQueryBlocking) {
 INSTANTIATE_TEST_SUITE_P(KvTypes, AttentionTest,
                          ::testing::Values(TensorType::kF32, TensorType::kF16, TensorType::kQ8_0,
                                            TensorType::kQ4_0),
-                         [](const auto& info) { return std::string(tensor_type_name(info.param)); });
+                         [](const auto& info) {
+                           return std::string(tensor_type_name(info.param));
+                         });
 
 }  // namespace
 }  // namespace locara::ops

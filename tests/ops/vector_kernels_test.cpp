@@ -1,5 +1,7 @@
 // Every ISA's softmax and SwiGLU give the scalar reference's bits: random rows of many
 // lengths (tails of every size), rows with masked -inf tails, and exp's extreme ranges.
+#include "ops/vector_kernels.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "ops/cpu_features.h"
-#include "ops/vector_kernels.h"
 #include "ops/vector_math.h"
 
 namespace locara::ops {

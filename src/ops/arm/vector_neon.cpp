@@ -18,8 +18,8 @@ inline float32x4_t exp_ps(float32x4_t x) {
   const float32x4_t shift = vdupq_n_f32(0x1.8p23f);
   const float32x4_t z = vfmaq_f32(shift, x, vdupq_n_f32(0x1.715476p+0f));
   const float32x4_t n = vsubq_f32(z, shift);
-  const float32x4_t b = vfmsq_f32(vfmsq_f32(x, n, vdupq_n_f32(0x1.62e4p-1f)), n,
-                                  vdupq_n_f32(0x1.7f7d1cp-20f));
+  const float32x4_t b =
+      vfmsq_f32(vfmsq_f32(x, n, vdupq_n_f32(0x1.62e4p-1f)), n, vdupq_n_f32(0x1.7f7d1cp-20f));
   const float32x4_t u = vmulq_f32(b, b);
   const float32x4_t j = vfmaq_f32(
       vfmaq_f32(vdupq_n_f32(1.0f), vdupq_n_f32(0x1.ffffecp-1f), b),
@@ -27,8 +27,7 @@ inline float32x4_t exp_ps(float32x4_t x) {
                 vfmaq_f32(vdupq_n_f32(0x1.573e2ep-5f), vdupq_n_f32(0x1.0e4020p-7f), b), u),
       u);
   const int32x4_t exponent = vshlq_n_s32(vcvtnq_s32_f32(n), 23);
-  const float32x4_t scaled =
-      vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(j), exponent));
+  const float32x4_t scaled = vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(j), exponent));
   const uint32x4_t slow = vcagtq_f32(n, vdupq_n_f32(125.0f));
   if (vmaxvq_u32(slow) == 0) return scaled;
   float lanes[4], js[4], ns[4];

@@ -101,6 +101,7 @@ float dot_with_mins(int64_t n, const void* vx, const void* vy) {
   const __m256i mask4 = _mm256_set1_epi8(0x0f);
   float total = 0.0f;
   for (int64_t i = 0; i < n / kSuperBlockSize; ++i) {
+    prefetch_weights_ahead(x + i, static_cast<int>(sizeof(*x)));
     const kquant_detail::ScalesMins sm = decode_q4k_scales(x[i].scales);
     const __m256i scale_bytes = _mm256_set1_epi64x(static_cast<int64_t>(sm.scales));
     __m256i acc = _mm256_setzero_si256();
@@ -155,6 +156,7 @@ float vec_dot_q6_k_q8_k(int64_t n, const void* vx, const void* vy) {
   const __m256i mask_top = _mm256_set1_epi8(0x30);
   float total = 0.0f;
   for (int64_t i = 0; i < n / kSuperBlockSize; ++i) {
+    prefetch_weights_ahead(x + i, static_cast<int>(sizeof(*x)));
     const __m128i scale_bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
     const __m256i scale_lanes = _mm256_broadcastsi128_si256(scale_bytes);
     // Levels are stored + 32: sum of scale * (q - 32) . y = scale * q . y - 32 * scale * bsum.
@@ -192,6 +194,7 @@ float vec_dot_q2_k_q8_k(int64_t n, const void* vx, const void* vy) {
   const __m128i low4 = _mm_set1_epi8(0x0f);
   float total = 0.0f;
   for (int64_t i = 0; i < n / kSuperBlockSize; ++i) {
+    prefetch_weights_ahead(x + i, static_cast<int>(sizeof(*x)));
     // Byte s: sub-block s's scale (low nibble) and minimum (high nibble).
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
     const __m256i scale_lanes = _mm256_broadcastsi128_si256(_mm_and_si128(packed, low4));
@@ -215,6 +218,7 @@ float vec_dot_q3_k_q8_k(int64_t n, const void* vx, const void* vy) {
   const __m256i four = _mm256_set1_epi8(4);
   float total = 0.0f;
   for (int64_t i = 0; i < n / kSuperBlockSize; ++i) {
+    prefetch_weights_ahead(x + i, static_cast<int>(sizeof(*x)));
     const __m128i scale_bytes = kquant_detail::q3k_scale_bytes(x[i].scales);
     const __m256i scale_lanes = _mm256_broadcastsi128_si256(scale_bytes);
     const __m256i high_bits = load(x[i].hmask);
@@ -246,6 +250,7 @@ float vec_dot_iq4_xs_q8_k(int64_t n, const void* vx, const void* vy) {
   const __m256i mask4 = _mm256_set1_epi8(0x0f);
   float total = 0.0f;
   for (int64_t i = 0; i < n / kSuperBlockSize; ++i) {
+    prefetch_weights_ahead(x + i, static_cast<int>(sizeof(*x)));
     const __m256i scale_lanes = kquant_detail::iq4xs_scales(x[i].scales_l, x[i].scales_h);
     alignas(16) int16_t scales[8];
     _mm_store_si128(reinterpret_cast<__m128i*>(scales),

@@ -169,6 +169,7 @@ float dot_with_mins(int64_t n, const void* vx, const void* vy, Partial partial, 
   const int64_t n_blocks = n / kSuperBlockSize;
   float total = 0.0f;
   for (int64_t i = 0; i < n_blocks; i += kGroup) {
+    prefetch_weights_ahead(x + i, kGroup * static_cast<int>(sizeof(*x)));
     const int count = n_blocks - i < kGroup ? static_cast<int>(n_blocks - i) : kGroup;
     __m256i parts[2 * kGroup];  // level sums of the group's blocks, then minimum sums
     for (int b = 0; b < kGroup; ++b) {
@@ -196,6 +197,7 @@ float dot_scaled(int64_t n, const void* vx, const void* vy, Partial partial) {
   const int64_t n_blocks = n / kSuperBlockSize;
   float total = 0.0f;
   for (int64_t i = 0; i < n_blocks; i += 2 * kGroup) {
+    prefetch_weights_ahead(x + i, 2 * kGroup * static_cast<int>(sizeof(*x)));
     const int count = n_blocks - i < 2 * kGroup ? static_cast<int>(n_blocks - i) : 2 * kGroup;
     __m256i parts[2 * kGroup];
     for (int b = 0; b < 2 * kGroup; ++b) {

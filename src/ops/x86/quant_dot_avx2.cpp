@@ -109,6 +109,7 @@ float quant_dot(int64_t n, const void* vx, const void* vy) {
     // after the next group's independent work, which overlaps their latency.
     __m256 pending = block_terms<K>(block_sums<K>(x, y), x, y);
     for (b = 8; b + 8 <= n_blocks; b += 8) {
+      prefetch_weights_ahead(x + b, 8 * sizeof(*x));
       const __m256 terms = block_terms<K>(block_sums<K>(x + b, y + b), x + b, y + b);
       sum = add_in_order(sum, pending);
       pending = terms;

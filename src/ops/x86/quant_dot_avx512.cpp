@@ -168,6 +168,7 @@ float quant_dot(int64_t n, const void* vx, const void* vy) {
     // after the next group's independent work, which overlaps their latency.
     __m512 pending = block_terms<K>(block_sums<K>(x, y), x, y);
     for (b = 16; b + 16 <= n_blocks; b += 16) {
+      prefetch_weights_ahead(x + b, 16 * sizeof(*x));
       const __m512 terms = block_terms<K>(block_sums<K>(x + b, y + b), x + b, y + b);
       sum = add_in_order(sum, pending);
       pending = terms;

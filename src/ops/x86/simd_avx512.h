@@ -21,6 +21,7 @@ namespace locara::ops::avx512 {
 using x86_common::fp16_to_float;
 using x86_common::hsum_epi32;
 using x86_common::load_i32;
+using x86_common::prefetch_weights_ahead;
 using x86_common::reduce_blocks;
 
 // Sum of the 16 lanes in one fixed order (halves, quarters, pairs), so that a vec_dot and a

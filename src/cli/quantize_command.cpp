@@ -30,8 +30,9 @@ Command add_quantize_command(CLI::App& app) {
   quantize->add_flag("--allow-requantize", o.allow_requantize,
                      "Accept already-quantized weights (loses quality)");
   quantize->add_flag("--repack", o.repack,
-                     "Write an interleaved (repacked) layout for faster CPU kernels: no such "
-                     "layout exists yet, so this reports 'not implemented'");
+                     "Accepted for llama.cpp users and refused: no repacked file is needed, "
+                     "since prompt processing interleaves each tile of weight rows in scratch "
+                     "on the fly, reading the mmapped file once per batch");
   quantize->add_option("-t,--threads", o.threads, "Threads (default: physical cores)");
   quantize->add_flag("-v,--verbose", o.verbose, "List every tensor's type and size");
   return {quantize, [options] { return quantize_command(*options); }};
@@ -46,8 +47,9 @@ int quantize_command(const QuantizeCommandOptions& o) {
   }
   if (o.repack) {
     fmt::print(stderr,
-               "locara: error: --repack is not implemented: Locara has no repacked (interleaved) "
-               "weight layout yet\n");
+               "locara: error: --repack: no repacked file is needed; Locara's prompt "
+               "kernels interleave each tile of weight rows in scratch as they go, so the "
+               "original file, left mmapped, runs at full speed\n");
     return 1;
   }
   QuantizeOptions options;

@@ -63,6 +63,19 @@ Expected<ChatTemplate> template_for(const std::string& source) {
   return *chat_template;
 }
 
+// Renders with the model's template and its BOS/EOS texts.
+Expected<std::string> render_for_model(const StoredModel& model, ChatTemplateInput& input) {
+  LOCARA_ASSIGN_OR_RETURN(ChatTemplate chat_template, template_for(model.chat_template));
+  input.bos_token = model.bos_token;
+  input.eos_token = model.eos_token;
+  auto rendered = chat_template.render(input);
+  if (!rendered) {
+    return make_error(ErrorCode::kInvalidArgument, "model '{}' chat template: {}", model.name,
+                      rendered.error().message);
+  }
+  return std::move(*rendered);
+}
+
 }  // namespace
 
 Expected<nlohmann::json> normalize_chat_messages(const nlohmann::json* messages) {
@@ -97,30 +110,65 @@ Expected<nlohmann::json> normalize_chat_messages(const nlohmann::json* messages)
     auto content = message.find("content");
     LOCARA_ASSIGN_OR_RETURN(
         std::string text, message_text(content == message.end() ? nlohmann::json() : *content, i));
-    normalized.push_back(
-        {{"role", role_name == "developer" ? "system" : role_name}, {"content", std::move(text)}});
+    nlohmann::json entry = {{"role", role_name == "developer" ? "system" : role_name},
+                            {"content", std::move(text)}};
+    for (const char* kept : {"name", "tool_calls", "tool_call_id"}) {
+      if (auto field = message.find(kept); field != message.end() && !field->is_null()) {
+        entry[kept] = *field;
+      }
+    }
+    normalized.push_back(std::move(entry));
   }
   return normalized;
 }
 
-Expected<ChatPrompt> render_chat_prompt(const StoredModel& model, const nlohmann::json& messages) {
-  LOCARA_ASSIGN_OR_RETURN(ChatTemplate chat_template, template_for(model.chat_template));
+Expected<nlohmann::ordered_json> request_tools(const std::string& raw_body,
+                                               const nlohmann::json& body) {
+  auto tools = body.find("tools");
+  if (tools == body.end() || tools->is_null()) return nlohmann::ordered_json();
+  if (!tools->is_array()) {
+    return make_error(ErrorCode::kInvalidArgument, "'tools' must be an array, got {}",
+                      json_type_words(*tools));
+  }
+  // The body parsed once already, so this cannot fail.
+  auto ordered = nlohmann::ordered_json::parse(raw_body, nullptr, /*allow_exceptions=*/false);
+  if (ordered.is_discarded() || !ordered.contains("tools")) {
+    return nlohmann::ordered_json::parse(tools->dump());
+  }
+  return ordered["tools"];
+}
+
+Expected<ChatPrompt> render_chat_prompt(const StoredModel& model, const nlohmann::json& messages,
+                                        const nlohmann::ordered_json& tools) {
   ChatTemplateInput input;
   input.messages = nlohmann::ordered_json::parse(messages.dump());
-  input.bos_token = model.bos_token;
-  input.eos_token = model.eos_token;
-  auto rendered = chat_template.render(input);
-  if (!rendered) {
-    return make_error(ErrorCode::kInvalidArgument, "model '{}' chat template: {}", model.name,
-                      rendered.error().message);
-  }
-  ChatPrompt prompt{std::move(*rendered), {}};
+  input.tools = tools;
+  LOCARA_ASSIGN_OR_RETURN(std::string rendered, render_for_model(model, input));
+  ChatPrompt prompt{std::move(rendered), {}};
   // Tokenizing the prompt adds BOS already; a template's own BOS would double it.
   if (model.adds_bos && !model.bos_token.empty() && prompt.text.starts_with(model.bos_token)) {
     prompt.text.erase(0, model.bos_token.size());
   }
   if (model.chat_template.empty()) prompt.stops.emplace_back(kDefaultEndOfTurn);
   return prompt;
+}
+
+Expected<std::string> render_template_request(const StoredModel& model,
+                                              const nlohmann::ordered_json& request,
+                                              bool add_generation_prompt) {
+  // The chat endpoints' checks first, so that a malformed conversation is named as they name it.
+  const auto messages = request.find("messages");
+  const nlohmann::json checked =
+      messages == request.end() ? nlohmann::json() : nlohmann::json::parse(messages->dump());
+  LOCARA_RETURN_IF_ERROR(normalize_chat_messages(messages == request.end() ? nullptr : &checked));
+  ChatTemplateInput input;
+  input.add_generation_prompt = add_generation_prompt;
+  LOCARA_RETURN_IF_ERROR(read_chat_request(request, &input));
+  if (!input.tools.is_null() && !input.tools.is_array()) {
+    return make_error(ErrorCode::kInvalidArgument, "'tools' must be an array, got {}",
+                      json_type_words(nlohmann::json::parse(input.tools.dump())));
+  }
+  return render_for_model(model, input);
 }
 
 }  // namespace locara::server

@@ -1,5 +1,7 @@
 #include "server/completion.h"
 
+#include <algorithm>
+
 namespace locara::server {
 namespace {
 
@@ -65,11 +67,31 @@ void Completion::finish(const StreamFinished& finished) {
 }
 
 bool Completion::next(CompletionDelta& delta) {
-  delta = CompletionDelta{};
-  if (ended_) return false;
   for (;;) {
-    std::optional<StreamItem> item = stream_->next(kPollInterval);
-    if (!item) continue;
+    switch (next_within(delta, kPollInterval)) {
+      case Wait::kPiece:
+        return true;
+      case Wait::kEnded:
+        return false;
+      case Wait::kTimedOut:
+        break;
+    }
+  }
+}
+
+Completion::Wait Completion::next_within(CompletionDelta& delta,
+                                         std::chrono::steady_clock::duration timeout) {
+  delta = CompletionDelta{};
+  if (ended_) return Wait::kEnded;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    std::optional<StreamItem> item = stream_->next(std::max(left, std::chrono::milliseconds(1)));
+    if (!item) {
+      if (std::chrono::steady_clock::now() >= deadline) return Wait::kTimedOut;
+      continue;
+    }
     if (auto* token = std::get_if<StreamToken>(&*item)) {
       if (!first_token_seen_) {
         first_token_seen_ = true;
@@ -85,19 +107,19 @@ bool Completion::next(CompletionDelta& delta) {
         finish(StreamFinished{FinishReason::kStop, summary_.prompt_tokens,
                               summary_.completion_tokens, 0.0, seconds_since(arrival_)});
       }
-      return true;
+      return Wait::kPiece;
     }
     if (auto* finished = std::get_if<StreamFinished>(&*item)) {
       finish(*finished);
       delta.text = stop_.flush();
-      return !delta.text.empty();
+      return delta.text.empty() ? Wait::kEnded : Wait::kPiece;
     }
     if (auto* failed = std::get_if<StreamFailed>(&*item)) {
       ended_ = true;
       summary_.error = failed->error;
       summary_.total_seconds = seconds_since(arrival_);
       delta.text = stop_.flush();
-      return !delta.text.empty();
+      return delta.text.empty() ? Wait::kEnded : Wait::kPiece;
     }
   }
 }

@@ -49,6 +49,9 @@ class Completion {
 
   // Waits for the next piece; false once the completion ended (summary() is final then).
   bool next(CompletionDelta& delta);
+  // next() that waits at most `timeout` (rounded up to whole milliseconds, at least one).
+  enum class Wait { kPiece, kTimedOut, kEnded };
+  Wait next_within(CompletionDelta& delta, std::chrono::steady_clock::duration timeout);
   // Reads to the end (non-streaming requests).
   CompletionDelta collect();
   // The client left: the generation stops at its next token.

@@ -95,7 +95,8 @@ nlohmann::json base_reply(const OllamaRequest& request) {
 }  // namespace
 
 Expected<OllamaRequest> parse_ollama_request(ServerContext& context, const std::string& app,
-                                             const nlohmann::json& body, OllamaKind kind) {
+                                             const nlohmann::json& body,
+                                             const nlohmann::ordered_json& tools, OllamaKind kind) {
   OllamaRequest request;
   request.kind = kind;
   RequestFields f(body);
@@ -114,7 +115,8 @@ Expected<OllamaRequest> parse_ollama_request(ServerContext& context, const std::
   LOCARA_ASSIGN_OR_RETURN(request.model, context.resolve_model(app, *model));
   if (kind == OllamaKind::kChat) {
     LOCARA_ASSIGN_OR_RETURN(nlohmann::json messages, normalize_chat_messages(f.any("messages")));
-    LOCARA_ASSIGN_OR_RETURN(ChatPrompt prompt, render_chat_prompt(request.model.stored, messages));
+    LOCARA_ASSIGN_OR_RETURN(ChatPrompt prompt,
+                            render_chat_prompt(request.model.stored, messages, tools));
     request.job.prompt = std::move(prompt.text);
     request.stop.insert(request.stop.end(), prompt.stops.begin(), prompt.stops.end());
   } else {

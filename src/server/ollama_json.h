@@ -28,8 +28,11 @@ struct OllamaRequest {
   std::optional<std::chrono::milliseconds> keep_alive;
 };
 
+// Reads and validates the body; errors name the field. `tools` (request_tools()) go to
+// /api/chat's template.
 Expected<OllamaRequest> parse_ollama_request(ServerContext& context, const std::string& app,
-                                             const nlohmann::json& body, OllamaKind kind);
+                                             const nlohmann::json& body,
+                                             const nlohmann::ordered_json& tools, OllamaKind kind);
 
 // One NDJSON piece, and the final object (done: true, durations in nanoseconds).
 nlohmann::json ollama_piece(const OllamaRequest& request, const std::string& text);

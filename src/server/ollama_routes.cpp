@@ -2,6 +2,7 @@
 // /api/ps, /api/show, /api/version.
 #include "locara/version.h"
 #include "server/api_error.h"
+#include "server/chat_prompt.h"
 #include "server/ollama_json.h"
 #include "server/request_fields.h"
 #include "server/routes.h"
@@ -41,7 +42,12 @@ void handle_generation(ServerContext& context, const httplib::Request& req, http
   if (!app) return send_ollama_error(res, ApiError{401, "", app.error().message, "", 0});
   auto body = parse_json_object(req.body);
   if (!body) return send_ollama_error(res, api_error(body.error()));
-  auto parsed = parse_ollama_request(context, *app, *body, kind);
+  // Only chat templates take tools.
+  auto tools = kind == OllamaKind::kChat
+                   ? request_tools(req.body, *body)
+                   : Expected<nlohmann::ordered_json>(nlohmann::ordered_json());
+  if (!tools) return send_ollama_error(res, api_error(tools.error(), "tools"));
+  auto parsed = parse_ollama_request(context, *app, *body, *tools, kind);
   if (!parsed) return send_ollama_error(res, api_error(parsed.error()));
   auto request = std::make_shared<OllamaRequest>(std::move(*parsed));
   if (request->load_only) return handle_load_only(context, *request, res);
@@ -66,7 +72,8 @@ void handle_generation(ServerContext& context, const httplib::Request& req, http
     return ndjson(ollama_final(*request, "", summary));
   };
   format.after = [&context, request] { apply_keep_alive(context, *request); };
-  stream_completion(res, std::shared_ptr<Completion>(std::move(*completion)), std::move(format));
+  stream_completion(res, std::shared_ptr<Completion>(std::move(*completion)), std::move(format),
+                    context.runtime);
 }
 
 json running_models(ServerContext& context) {
@@ -91,6 +98,12 @@ json running_models(ServerContext& context) {
                                  std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                      std::chrono::duration<double>(idle_left))));
     entry.erase("modified_at");
+    // Locara's own columns for `locara ps` (Ollama's clients ignore unknown fields).
+    entry["kv_type"] = status.kv_type;
+    entry["pinned_by"] = status.pinned_by;
+    entry["owner_apps"] = status.owner_apps;
+    entry["in_use"] = status.leases > 0;
+    entry["idle_seconds"] = status.idle_seconds;
     models.push_back(std::move(entry));
   }
   return models;

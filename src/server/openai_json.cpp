@@ -138,7 +138,8 @@ nlohmann::json logprobs_json(const OpenAiRequest& request, const std::vector<Str
 }  // namespace
 
 Expected<OpenAiRequest> parse_openai_request(ServerContext& context, const std::string& app,
-                                             const nlohmann::json& body, OpenAiKind kind) {
+                                             const nlohmann::json& body,
+                                             const nlohmann::ordered_json& tools, OpenAiKind kind) {
   OpenAiRequest request;
   request.kind = kind;
   request.created = unix_now();
@@ -157,7 +158,8 @@ Expected<OpenAiRequest> parse_openai_request(ServerContext& context, const std::
   LOCARA_ASSIGN_OR_RETURN(request.model, context.resolve_model(app, *model));
   if (kind == OpenAiKind::kChat) {
     LOCARA_ASSIGN_OR_RETURN(nlohmann::json messages, normalize_chat_messages(f.any("messages")));
-    LOCARA_ASSIGN_OR_RETURN(ChatPrompt prompt, render_chat_prompt(request.model.stored, messages));
+    LOCARA_ASSIGN_OR_RETURN(ChatPrompt prompt,
+                            render_chat_prompt(request.model.stored, messages, tools));
     request.job.prompt = std::move(prompt.text);
     request.stop.insert(request.stop.end(), prompt.stops.begin(), prompt.stops.end());
   } else {

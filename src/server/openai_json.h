@@ -32,9 +32,11 @@ struct OpenAiRequest {
 };
 
 // Reads and validates the body (its prompt or messages, sampling, limits); errors name
-// the field.
+// the field. `tools` (request_tools(): the body's tools in the client's key order, or null)
+// go to a chat request's template.
 Expected<OpenAiRequest> parse_openai_request(ServerContext& context, const std::string& app,
-                                             const nlohmann::json& body, OpenAiKind kind);
+                                             const nlohmann::json& body,
+                                             const nlohmann::ordered_json& tools, OpenAiKind kind);
 
 nlohmann::json openai_response(const OpenAiRequest& request, const CompletionDelta& all,
                                const CompletionSummary& summary);

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "server/api_error.h"
+#include "server/chat_prompt.h"
 #include "server/openai_json.h"
 #include "server/request_fields.h"
 #include "server/routes.h"
@@ -58,7 +59,12 @@ void handle_generation(ServerContext& context, const httplib::Request& req, http
   if (!app) return send_openai_error(res, ApiError{401, "", app.error().message, "", 0});
   auto body = parse_json_object(req.body);
   if (!body) return send_openai_error(res, api_error(body.error()));
-  auto request = parse_openai_request(context, *app, *body, kind);
+  // Only chat templates take tools.
+  auto tools = kind == OpenAiKind::kChat
+                   ? request_tools(req.body, *body)
+                   : Expected<nlohmann::ordered_json>(nlohmann::ordered_json());
+  if (!tools) return send_openai_error(res, api_error(tools.error(), "tools"));
+  auto request = parse_openai_request(context, *app, *body, *tools, kind);
   if (!request) return send_openai_error(res, api_error(request.error()));
   auto shared = std::make_shared<OpenAiRequest>(std::move(*request));
   auto completion =
@@ -66,7 +72,7 @@ void handle_generation(ServerContext& context, const httplib::Request& req, http
   if (!completion) return send_openai_error(res, api_error(completion.error()));
   if (shared->stream) {
     return stream_completion(res, std::shared_ptr<Completion>(std::move(*completion)),
-                             openai_stream_format(shared));
+                             openai_stream_format(shared), context.runtime);
   }
   const CompletionDelta all = (*completion)->collect();
   const CompletionSummary& summary = (*completion)->summary();

@@ -19,7 +19,7 @@ namespace {
 // When this request started, for its log line (the logger runs on the request's thread).
 thread_local std::chrono::steady_clock::time_point t_request_start;
 
-constexpr std::array<const char*, 19> kEndpoints = {"/v1/chat/completions",
+constexpr std::array<const char*, 20> kEndpoints = {"/v1/chat/completions",
                                                     "/v1/completions",
                                                     "/v1/models",
                                                     "/api/generate",
@@ -37,7 +37,8 @@ constexpr std::array<const char*, 19> kEndpoints = {"/v1/chat/completions",
                                                     "/api/pull",
                                                     "/api/delete",
                                                     "/api/copy",
-                                                    "/v1/embeddings"};
+                                                    "/v1/embeddings",
+                                                    "/apply-template"};
 
 }  // namespace
 
@@ -143,6 +144,7 @@ void Server::configure_http() {
   add_ollama_routes(http_, *context_);
   add_locara_routes(http_, *context_);
   add_health_routes(http_, *context_);
+  add_template_routes(http_, *context_);
 }
 
 Expected<int> Server::start() {

@@ -43,7 +43,7 @@ Status load_server_config(const std::string& path, ServerOptions& options) {
   const std::map<std::string, std::set<std::string>> known = {
       {"server",
        {"host", "port", "models_dir", "parallelism", "max_queue", "threads_per_sequence",
-        "max_body_mb", "http_threads", "write_timeout_s", "stream_capacity"}},
+        "max_body_mb", "http_threads", "write_timeout_s", "stream_capacity", "socket_buffer_kb"}},
       {"apps", {"default_memory_gb"}},
       {"runtime", {"budget_gb", "idle_timeout_s", "context"}}};
   for (const auto& [section, node] : root) {
@@ -73,6 +73,7 @@ Status load_server_config(const std::string& path, ServerOptions& options) {
     double body_mb = static_cast<double>(options.max_body_bytes) / (1024.0 * 1024.0);
     double write_timeout = static_cast<double>(options.write_timeout.count());
     double capacity = static_cast<double>(options.stream_capacity);
+    double socket_kb = options.socket_buffer_bytes / 1024.0;
     LOCARA_RETURN_IF_ERROR(read_number(path, *server, "server", "port", 0, port));
     LOCARA_RETURN_IF_ERROR(read_number(path, *server, "server", "parallelism", 1, parallelism));
     LOCARA_RETURN_IF_ERROR(read_number(path, *server, "server", "max_queue", 0, queue));
@@ -83,6 +84,7 @@ Status load_server_config(const std::string& path, ServerOptions& options) {
     LOCARA_RETURN_IF_ERROR(
         read_number(path, *server, "server", "write_timeout_s", 1, write_timeout));
     LOCARA_RETURN_IF_ERROR(read_number(path, *server, "server", "stream_capacity", 1, capacity));
+    LOCARA_RETURN_IF_ERROR(read_number(path, *server, "server", "socket_buffer_kb", 0, socket_kb));
     options.port = static_cast<int>(port);
     options.parallelism = static_cast<int>(parallelism);
     options.max_queue = static_cast<int>(queue);
@@ -91,6 +93,7 @@ Status load_server_config(const std::string& path, ServerOptions& options) {
     options.http_threads = static_cast<int>(http);
     options.write_timeout = std::chrono::seconds(static_cast<int64_t>(write_timeout));
     options.stream_capacity = static_cast<size_t>(capacity);
+    options.socket_buffer_bytes = static_cast<int>(socket_kb * 1024.0);
   }
   if (const toml::table* apps = root["apps"].as_table()) {
     double gb = static_cast<double>(options.default_app_budget_bytes) / kGiB;

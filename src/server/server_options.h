@@ -27,7 +27,9 @@ struct ServerOptions {
   int http_threads = 64;                   // connections served at once (they wait, never compute)
   std::chrono::seconds write_timeout{60};  // a client that reads nothing this long is dropped
   size_t stream_capacity = 16;             // tokens buffered per stream before generation pauses
-  int socket_buffer_bytes = 0;  // SO_SNDBUF of client connections; 0: the OS's (tests shrink it)
+  // SO_SNDBUF of client connections: with stream_capacity, what a stalled reader can hold
+  // back before its generation pauses. 0: the OS's (which grows to megabytes).
+  int socket_buffer_bytes = 0;
   std::chrono::milliseconds tick_interval{1000};
   RuntimeOptions runtime;
   // Where the per-request log lines go; empty: stderr.
@@ -36,7 +38,7 @@ struct ServerOptions {
 
 // Reads a config file into `options` (keys it lacks keep their values):
 //   [server] host, port, models_dir, parallelism, max_queue, threads_per_sequence,
-//            max_body_mb, http_threads, write_timeout_s, stream_capacity
+//            max_body_mb, http_threads, write_timeout_s, stream_capacity, socket_buffer_kb
 //   [apps]   default_memory_gb
 //   [runtime] budget_gb, idle_timeout_s, context
 // Unknown keys and wrong types are errors naming the key and the line.

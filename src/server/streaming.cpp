@@ -1,5 +1,7 @@
 #include "server/streaming.h"
 
+#include <chrono>
+
 namespace locara::server {
 namespace {
 
@@ -7,6 +9,7 @@ namespace {
 struct StreamState {
   std::shared_ptr<Completion> completion;
   StreamFormat format;
+  const Runtime* runtime = nullptr;
   bool ended = false;
   bool after_ran = false;
 
@@ -16,6 +19,11 @@ struct StreamState {
     if (format.after) format.after();
   }
 };
+
+void append(CompletionDelta& event, CompletionDelta& more) {
+  event.text += more.text;
+  for (StreamToken& token : more.tokens) event.tokens.push_back(std::move(token));
+}
 
 }  // namespace
 
@@ -27,12 +35,37 @@ std::string sse_event(const std::string& name, const std::string& json) {
   return "event: " + name + "\ndata: " + json + "\n\n";
 }
 
+bool next_stream_event(Completion& completion, const PowerLimits& limits, CompletionDelta& event) {
+  if (!completion.next(event)) return false;
+  const size_t max_tokens =
+      limits.stream_coalesce_tokens > 1 ? static_cast<size_t>(limits.stream_coalesce_tokens) : 1;
+  if (max_tokens <= 1) return true;
+  // Timed from the event's first token: no token waits longer than the interval.
+  const bool timed = limits.stream_coalesce_interval.count() > 0;
+  const auto deadline = std::chrono::steady_clock::now() + limits.stream_coalesce_interval;
+  CompletionDelta more;
+  while (event.tokens.size() < max_tokens) {
+    const auto left = timed ? deadline - std::chrono::steady_clock::now()
+                            : std::chrono::steady_clock::duration(std::chrono::seconds(1));
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    const Completion::Wait wait = completion.next_within(more, left);
+    if (wait == Completion::Wait::kEnded) break;  // the next call reports the end
+    if (wait == Completion::Wait::kTimedOut) {
+      if (timed) break;
+      continue;
+    }
+    append(event, more);
+  }
+  return true;
+}
+
 void stream_completion(httplib::Response& res, std::shared_ptr<Completion> completion,
-                       StreamFormat format) {
+                       StreamFormat format, const Runtime& runtime) {
   auto state = std::make_shared<StreamState>();
   state->completion = std::move(completion);
   const std::string content_type = format.content_type;
   state->format = std::move(format);
+  state->runtime = &runtime;
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
@@ -42,10 +75,10 @@ void stream_completion(httplib::Response& res, std::shared_ptr<Completion> compl
           sink.done();
           return true;
         }
-        CompletionDelta delta;
+        CompletionDelta event;
         std::string bytes;
-        if (state->completion->next(delta)) {
-          bytes = state->format.piece(delta);
+        if (next_stream_event(*state->completion, state->runtime->policy().power, event)) {
+          bytes = state->format.piece(event);
         } else {
           bytes = state->format.end(state->completion->summary());
           state->ended = true;

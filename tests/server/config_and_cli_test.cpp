@@ -19,19 +19,14 @@ std::string run(const std::string& arguments) {
   // Bounded: a daemon that unexpectedly starts must not hang the suite.
   const std::string command =
       "timeout 20 " + std::string(LOCARA_BINARY_DIR) + "/locara " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  pclose(pipe);
-  return out;
+  return command_output(command);
 }
 
 TEST(ServerConfigTest, ReadsEveryKeyItKnows) {
   const std::string path = write_temp(
       "[server]\nhost = \"0.0.0.0\"\nport = 9000\nmodels_dir = \"/srv/models\"\n"
-      "parallelism = 8\nmax_queue = 3\nmax_body_mb = 1\n[apps]\ndefault_memory_gb = 2\n"
+      "parallelism = 8\nmax_queue = 3\nmax_body_mb = 1\nsocket_buffer_kb = "
+      "8\n[apps]\ndefault_memory_gb = 2\n"
       "[runtime]\nbudget_gb = 4\nidle_timeout_s = 30\ncontext = 256\n");
   ServerOptions options;
   ASSERT_TRUE(load_server_config(path, options));
@@ -42,6 +37,7 @@ TEST(ServerConfigTest, ReadsEveryKeyItKnows) {
   EXPECT_EQ(options.parallelism, 8);
   EXPECT_EQ(options.max_queue, 3);
   EXPECT_EQ(options.max_body_bytes, 1u << 20);
+  EXPECT_EQ(options.socket_buffer_bytes, 8192);
   EXPECT_EQ(options.default_app_budget_bytes, uint64_t{2} << 30);
   EXPECT_EQ(options.runtime.budget_bytes, uint64_t{4} << 30);
   EXPECT_EQ(options.runtime.idle_timeout, std::chrono::seconds(30));

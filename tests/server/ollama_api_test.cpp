@@ -130,6 +130,13 @@ TEST_F(OllamaApiTest, PsAndKeepAlive) {
   EXPECT_EQ(running[0]["name"], kModel);
   EXPECT_GT(running[0]["size"].get<int64_t>(), 0);
   EXPECT_FALSE(running[0]["expires_at"].get<std::string>().empty());
+  // Locara's columns for `locara ps`.
+  // f16: stories260K's 8-wide heads hold no q8_0 block. keep_alive pins for its window.
+  EXPECT_EQ(running[0]["kv_type"], "f16");
+  EXPECT_EQ(running[0]["in_use"], false);
+  EXPECT_EQ(running[0]["pinned_by"], json::array({"default"}));
+  EXPECT_EQ(running[0]["owner_apps"], json::array({"default"}));
+  EXPECT_GE(running[0]["idle_seconds"].get<double>(), 0.0);
   auto unload = post("/api/generate", {{"model", kModel}, {"keep_alive", 0}});
   ASSERT_TRUE(unload);
   EXPECT_EQ(parse(unload)["done_reason"], "unload");

@@ -13,12 +13,7 @@ std::string locara_run(const std::string& prompt, int max_tokens) {
   const std::string command = std::string(LOCARA_BINARY_DIR) + "/locara run " + kModelPath + " '" +
                               prompt + "' -n " + std::to_string(max_tokens) +
                               " --temp 0 2>/dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  pclose(pipe);
+  std::string out = command_output(command);
   if (!out.empty() && out.back() == '\n') out.pop_back();  // run ends with a newline
   return out;
 }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,17 @@
 #include "server/server.h"
 
 namespace locara::server::testing {
+
+// The standard output of a shell command (the locara binary, run as a user would).
+inline std::string command_output(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
 
 inline const std::string kModelPath = std::string(LOCARA_SHARED_DIR) + "/models/stories260K.gguf";
 inline constexpr const char* kModel = "stories260K";
@@ -155,9 +167,27 @@ class RawConnection {
     }
     return received_;
   }
+  // One read of at most `max_bytes` (a client that reads slowly); returns what came, ""
+  // once the peer closed.
+  std::string read_some(size_t max_bytes) {
+    std::string chunk(max_bytes, '\0');
+    const ssize_t n = ::recv(fd_, chunk.data(), max_bytes, 0);
+    chunk.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    received_ += chunk;
+    return chunk;
+  }
+  const std::string& received() const { return received_; }
   void close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+  }
+  // Vanishes as a crashed client does: the close resets the connection (RST), so the
+  // server's next write fails at once.
+  void abort() {
+    if (fd_ < 0) return;
+    linger reset{1, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    close();
   }
 
  private:

@@ -95,6 +95,26 @@ Expected<std::string> ChatTemplate::render(const ChatTemplateInput& input) const
   return without_exceptions([&] { return render_program(*program_, input); });
 }
 
+Status read_chat_request(const nlohmann::ordered_json& request, ChatTemplateInput* input) {
+  if (request.is_array()) {
+    input->messages = request;
+    return ok_status();
+  }
+  if (!request.is_object() || !request.contains("messages") || !request["messages"].is_array())
+    return make_error(ErrorCode::kInvalidArgument,
+                      "expected an array of messages or an object with a 'messages' array");
+  input->messages = request["messages"];
+  if (auto tools = request.find("tools"); tools != request.end()) input->tools = *tools;
+  if (auto documents = request.find("documents"); documents != request.end())
+    input->documents = *documents;
+  if (auto kwargs = request.find("chat_template_kwargs"); kwargs != request.end()) {
+    if (!kwargs->is_object() && !kwargs->is_null())
+      return make_error(ErrorCode::kInvalidArgument, "'chat_template_kwargs' must be an object");
+    input->extra_variables = *kwargs;
+  }
+  return ok_status();
+}
+
 Expected<ChatTemplate> chat_template_for_model(const GgufReader& gguf) {
   constexpr std::string_view kKey = "tokenizer.chat_template";
   if (!gguf.find(kKey)) {

@@ -70,6 +70,14 @@ extern const std::string_view kDefaultChatTemplate;
 // the vocabulary has no such token.
 inline constexpr std::string_view kDefaultEndOfTurn = "<|im_end|>";
 
+// Reads a conversation the way `locara chat-template render` and the server's
+// POST /apply-template take it: an array of messages, or an OpenAI-style request object
+// with a 'messages' array and optional 'tools', 'documents' (both stay null, the template's
+// None, when absent, as transformers passes them) and 'chat_template_kwargs' (an object,
+// as extra variables). Other keys of the object are left to the caller. Errors name the
+// field; the messages themselves are not checked.
+Status read_chat_request(const nlohmann::ordered_json& request, ChatTemplateInput* input);
+
 // The model's tokenizer.chat_template, or kDefaultChatTemplate when the file has none. Fails
 // when the model's template does not parse (naming the key, line and column).
 Expected<ChatTemplate> chat_template_for_model(const GgufReader& gguf);

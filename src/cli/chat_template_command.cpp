@@ -34,23 +34,8 @@ Status read_conversation(const std::string& path, ChatTemplateInput* input) {
   auto json = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded())
     return make_error(ErrorCode::kInvalidArgument, "{}: not valid JSON", path);
-  if (json.is_array()) {
-    input->messages = std::move(json);
-    return ok_status();
-  }
-  if (!json.is_object() || !json.contains("messages") || !json["messages"].is_array())
-    return make_error(ErrorCode::kInvalidArgument,
-                      "{}: expected an array of messages or an object with a 'messages' array",
-                      path);
-  input->messages = json["messages"];
-  if (json.contains("tools")) input->tools = json["tools"];
-  if (json.contains("documents")) input->documents = json["documents"];
-  if (json.contains("chat_template_kwargs")) {
-    if (!json["chat_template_kwargs"].is_object())
-      return make_error(ErrorCode::kInvalidArgument, "{}: 'chat_template_kwargs' must be an object",
-                        path);
-    input->extra_variables = json["chat_template_kwargs"];
-  }
+  if (Status read = read_chat_request(json, input); !read)
+    return Error{read.error().code, fmt::format("{}: {}", path, read.error().message)};
   return ok_status();
 }
 

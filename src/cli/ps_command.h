@@ -1,24 +1,23 @@
-// `locara ps`: the runtime's models as it holds them (size, context, KV type, pins, idle
-// time, owner apps). With no daemon yet, it shows this process's runtime (--load demo).
+// `locara ps`: the models a running daemon (`locara serve`) holds, asked over HTTP, as a
+// table: size, context, KV type, pins, idle time, how long it stays loaded, owner apps.
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include "cli/command.h"
+#include "server/server_options.h"
 
 namespace locara::cli {
 
 struct PsOptions {
-  std::vector<std::string> load;  // GGUF files to load into this process's runtime first
-  bool pin = false;               // pin them ("keep loaded") for the app "cli"
-  int64_t ctx_size = 0;           // context to plan them with (0: the model's, at most 4096)
-  bool verbose = false;           // also the budget and the manager's decision log
+  std::string host = "127.0.0.1";   // where `locara serve` listens
+  int port = server::kDefaultPort;  // where it listens by default
+  int timeout_seconds = 5;          // to connect, and for the answer
 };
 
 // Registers `ps` on the app.
 Command add_ps_command(CLI::App& app);
-// Runs it; returns the process exit code.
+// Runs it; returns the process exit code (1 when no daemon answers, or it answers wrongly).
 int ps_command(const PsOptions& options);
 
 }  // namespace locara::cli

@@ -197,10 +197,23 @@ void Vocab::build_special_lists() {
 }
 
 void Vocab::apply_model_overrides() {
-  // Phi-3's special tokens swallow the whitespace after them, except the ones below
-  // (llama.cpp keys this on general.name).
-  if (contains_ascii_lowercase(config_.model_name, "phi-3") ||
-      contains_ascii_lowercase(config_.model_name, "phi3")) {
+  auto contains_any = [](std::string_view haystack, std::initializer_list<std::string_view> any) {
+    return std::any_of(any.begin(), any.end(), [haystack](std::string_view needle) {
+      return haystack.find(needle) != std::string_view::npos;
+    });
+  };
+  // The fill-mask embedders' "<mask>" swallows the whitespace before it, as their Hugging
+  // Face added token says (lstrip) and GGUF cannot: llama.cpp keys this on the
+  // pre-tokenizer and the architecture, exactly as spelled (no lowercasing).
+  if (contains_any(config_.pre, {"jina-v2-de", "jina-v2-es", "jina-v2-code"}) ||
+      contains_any(config_.architecture, {"nomic-bert-moe", "jina-bert-v3"})) {
+    if (const int32_t id = find("<mask>"); id != kNoToken) {
+      tokens_[static_cast<size_t>(id)].attrs |= kAttrLstrip;
+    }
+  } else if (contains_ascii_lowercase(config_.model_name, "phi-3") ||
+             contains_ascii_lowercase(config_.model_name, "phi3")) {
+    // Phi-3's special tokens swallow the whitespace after them, except the ones below
+    // (llama.cpp keys this on general.name).
     for (const int32_t id : special_tokens_) tokens_[static_cast<size_t>(id)].attrs |= kAttrRstrip;
     if (const int32_t id = find("</s>"); id != kNoToken) {
       tokens_[static_cast<size_t>(id)].attrs |= kAttrRstrip;

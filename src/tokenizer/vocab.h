@@ -68,6 +68,8 @@ struct VocabConfig {
   bool add_space_prefix = false;  // tokenizer.ggml.add_space_prefix
   // general.name: llama.cpp keys some token attributes on it (Phi-3's rstrip).
   std::string model_name;
+  // general.architecture: so is "<mask>"'s lstrip (nomic-bert-moe, jina-bert-v3).
+  std::string architecture;
   // tokenizer.ggml.pre: the pre-tokenizer of a BPE vocabulary (pretokenizer.h).
   std::string pre;
 

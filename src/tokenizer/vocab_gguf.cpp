@@ -113,6 +113,9 @@ Expected<Vocab> Vocab::from_gguf(const GgufReader& gguf) {
   if (gguf.find("general.name") != nullptr) {
     LOCARA_ASSIGN_OR_RETURN(config.model_name, gguf.get_string("general.name"));
   }
+  if (gguf.find("general.architecture") != nullptr) {
+    LOCARA_ASSIGN_OR_RETURN(config.architecture, gguf.get_string("general.architecture"));
+  }
 
   LOCARA_ASSIGN_OR_RETURN(std::vector<std::string> texts, read_texts(gguf));
   LOCARA_ASSIGN_OR_RETURN(std::vector<float> scores, read_scores(gguf));

@@ -85,7 +85,9 @@ TEST_F(TokenizerFromGgufTest, OtherFamiliesAreUnsupported) {
 void write_bpe_keys(GgufWriter& writer, const std::string& pre) {
   writer.set_string("tokenizer.ggml.model", "gpt2");
   if (!pre.empty()) writer.set_string("tokenizer.ggml.pre", pre);
-  writer.set_string_array("tokenizer.ggml.tokens", {"a", "b", "ab", "\xC4\xA0", "\xC4\xA0" "ab"});
+  writer.set_string_array("tokenizer.ggml.tokens", {"a", "b", "ab", "\xC4\xA0",
+                                                    "\xC4\xA0"
+                                                    "ab"});
   writer.set_string_array("tokenizer.ggml.merges", {"a b", "\xC4\xA0 ab"});
 }
 
@@ -202,5 +204,30 @@ TEST_F(TokenizerFromGgufTest, MistypedFlagIsAnError) {
   expect_error_naming(result, ErrorCode::kInvalidArgument, "tokenizer.ggml.add_bos_token");
 }
 
+// general.architecture reaches the vocabulary and gives nomic-bert-moe's "<mask>" its
+// lstrip: "a <mask>" loses the space before the mask (llama.cpp's rule).
+TEST_F(TokenizerFromGgufTest, ArchitectureDecidesTheMaskTokensLstrip) {
+  auto with_mask = [](const std::string& architecture) {
+    return [architecture](GgufWriter& writer) {
+      writer.set_string("general.architecture", architecture);
+      writer.set_string_array("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a",
+                                                        "\xE2\x96\x81"
+                                                        "a",
+                                                        "<mask>"});
+      writer.set_float32_array("tokenizer.ggml.scores", {0, 0, 0, -1, -1, -0.5f, 0});
+      writer.set_int32_array("tokenizer.ggml.token_type", {2, 3, 3, 1, 1, 1, 3});
+    };
+  };
+  auto moe = load(with_mask("nomic-bert-moe"));
+  ASSERT_TRUE(moe) << moe.error().message;
+  EXPECT_EQ((*moe)->vocab().config().architecture, "nomic-bert-moe");
+  EXPECT_TRUE((*moe)->vocab().has_attr(6, kAttrLstrip));
+  EXPECT_EQ((*moe)->encode("a <mask>", false, true), (std::vector<int32_t>{5, 6}));
+
+  auto plain = load(with_mask("llama"));
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_FALSE((*plain)->vocab().has_attr(6, kAttrLstrip));
+  EXPECT_EQ((*plain)->encode("a <mask>", false, true), (std::vector<int32_t>{5, 3, 6}));
+}
 }  // namespace
 }  // namespace locara

@@ -179,5 +179,51 @@ TEST(PartitionSpecialTokens, Phi3TokensSwallowWhitespaceToTheirRight) {
             (Flat{{259, ""}, {kNoToken, "Hi "}, {260, ""}}));
 }
 
+// llama.cpp's rule for the fill-mask embedders (Jina v2 BPE vocabularies, nomic-bert-moe,
+// jina-bert-v3): their "<mask>" eats the whitespace to its left, and no other token does.
+TEST(PartitionSpecialTokens, MaskSwallowsWhitespaceToItsLeftInJinaAndNomicVocabularies) {
+  using Flat = std::vector<std::pair<int32_t, std::string>>;
+  // 259 <mask> (control), 260 <sep> (control)
+  const std::vector<testing::Piece> pieces = {{"<mask>", 0, TokenType::kControl},
+                                              {"<sep>", 0, TokenType::kControl}};
+  const std::string text = "Paris is the  <mask> of France <sep> \t<mask>";
+  const Flat stripped = {
+      {kNoToken, "Paris is the"}, {259, ""}, {kNoToken, " of France "}, {260, ""}, {259, ""}};
+  auto check = [&](VocabConfig config, const char* why) {
+    const Vocab vocab = make_vocab(pieces, true, config);
+    EXPECT_TRUE(vocab.has_attr(259, kAttrLstrip)) << why;
+    EXPECT_FALSE(vocab.has_attr(259, kAttrRstrip)) << why;
+    EXPECT_FALSE(vocab.has_attr(260, kAttrLstrip)) << why;
+    EXPECT_EQ(flatten(text, partition_special_tokens(text, vocab, true)), stripped) << why;
+  };
+  for (const char* pre : {"jina-v2-de", "jina-v2-es", "jina-v2-code"}) {
+    VocabConfig config = VocabConfig::defaults_for("llama");
+    config.pre = pre;
+    check(config, pre);
+  }
+  for (const char* architecture : {"nomic-bert-moe", "jina-bert-v3"}) {
+    VocabConfig config = VocabConfig::defaults_for("llama");
+    config.architecture = architecture;
+    check(config, architecture);
+  }
+
+  // Elsewhere (Jina v2 English, plain BERT, a different case) "<mask>" keeps the spaces.
+  for (const auto& [pre, architecture] :
+       {std::pair{"jina-v2-en", "jina-bert-v2"}, std::pair{"", "nomic-bert"},
+        std::pair{"JINA-V2-CODE", ""}}) {
+    VocabConfig config = VocabConfig::defaults_for("llama");
+    config.pre = pre;
+    config.architecture = architecture;
+    const Vocab vocab = make_vocab(pieces, true, config);
+    EXPECT_FALSE(vocab.has_attr(259, kAttrLstrip)) << pre << " " << architecture;
+    EXPECT_EQ(flatten(text, partition_special_tokens(text, vocab, true)),
+              (Flat{{kNoToken, "Paris is the  "},
+                    {259, ""},
+                    {kNoToken, " of France "},
+                    {260, ""},
+                    {kNoToken, " \t"},
+                    {259, ""}}));
+  }
+}
 }  // namespace
 }  // namespace locara

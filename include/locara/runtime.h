@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "platform/memory_pressure.h"
+#include "platform/power.h"
 #include "runtime/app_budget.h"
 #include "runtime/app_manifest.h"
 #include "runtime/app_session.h"
@@ -40,6 +41,7 @@ struct RuntimeOptions {
   std::shared_ptr<PressureSource> pressure_source;
   PressureThresholds pressure_thresholds;
   std::function<PowerConditions()> power_source;
+  PowerSettings power_settings;  // how the OS's power source reads low power (watch_os)
   bool watch_os = true;
   size_t decision_log_capacity = 1024;
   // Positive: a background thread calls tick() at this interval (the daemon: about a

@@ -18,8 +18,8 @@ std::string app_model_key(std::string_view app, std::string_view name) {
 }
 
 // Reads both OS signals; each reader never fails (missing signals read as "normal").
-PowerConditions read_os_power_conditions() {
-  return PowerConditions{read_power_state().low_power, read_thermal_state().state};
+PowerConditions read_os_power_conditions(const PowerSettings& settings) {
+  return PowerConditions{read_power_state(settings).low_power, read_thermal_state().state};
 }
 
 // How far available memory is below the warning line: what the ladder should free.
@@ -50,7 +50,11 @@ RuntimeParts::RuntimeParts(const Clock* external_clock, const RuntimeOptions& op
       power_source(options.power_source),
       classifier(std::move(pressure_classifier)) {
   if (options.watch_os && !pressure_source) pressure_source = make_os_pressure_source();
-  if (options.watch_os && !power_source) power_source = read_os_power_conditions;
+  if (options.watch_os && !power_source) {
+    power_source = [settings = options.power_settings] {
+      return read_os_power_conditions(settings);
+    };
+  }
   // Runs on the thread whose call pushed the app over, maybe under the manager's lock:
   // it only notes the app (see over_budget_pending).
   app_budget.set_over_budget_callback([this](const AppFootprint& footprint) {

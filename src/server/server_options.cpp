@@ -30,6 +30,34 @@ Status read_number(const std::string& path, const toml::table& table, const std:
   return ok_status();
 }
 
+// [pressure]: the memory-pressure thresholds and hysteresis (PressureThresholds), checked
+// together: a warning line below the critical one is refused.
+Status read_pressure_thresholds(const std::string& path, const toml::table& table,
+                                RuntimeOptions& runtime) {
+  PressureThresholds t = runtime.pressure_thresholds;
+  const std::pair<const char*, double*> keys[] = {
+      {"warning_available_fraction", &t.warning_available_fraction},
+      {"critical_available_fraction", &t.critical_available_fraction},
+      {"warning_some_avg10", &t.warning_some_avg10},
+      {"warning_full_avg10", &t.warning_full_avg10},
+      {"critical_some_avg10", &t.critical_some_avg10},
+      {"critical_full_avg10", &t.critical_full_avg10},
+      {"available_recovery_margin", &t.available_recovery_margin},
+      {"psi_recovery_fraction", &t.psi_recovery_fraction}};
+  for (const auto& [key, value] : keys) {
+    LOCARA_RETURN_IF_ERROR(read_number(path, table, "pressure", key, 0, *value));
+  }
+  double samples = t.recovery_samples;
+  LOCARA_RETURN_IF_ERROR(read_number(path, table, "pressure", "recovery_samples", 1, samples));
+  t.recovery_samples = static_cast<int>(samples);
+  if (Status valid = t.validate(); !valid) {
+    return make_error(ErrorCode::kInvalidArgument, "{}: [pressure]: {}", path,
+                      valid.error().message);
+  }
+  runtime.pressure_thresholds = t;
+  return ok_status();
+}
+
 }  // namespace
 
 Status load_server_config(const std::string& path, ServerOptions& options) {
@@ -45,7 +73,12 @@ Status load_server_config(const std::string& path, ServerOptions& options) {
        {"host", "port", "models_dir", "parallelism", "max_queue", "threads_per_sequence",
         "max_body_mb", "http_threads", "write_timeout_s", "stream_capacity", "socket_buffer_kb"}},
       {"apps", {"default_memory_gb"}},
-      {"runtime", {"budget_gb", "idle_timeout_s", "context"}}};
+      {"runtime", {"budget_gb", "idle_timeout_s", "context"}},
+      {"pressure",
+       {"warning_available_fraction", "critical_available_fraction", "warning_some_avg10",
+        "warning_full_avg10", "critical_some_avg10", "critical_full_avg10",
+        "available_recovery_margin", "psi_recovery_fraction", "recovery_samples"}},
+      {"power", {"low_battery_percent"}}};
   for (const auto& [section, node] : root) {
     auto keys = known.find(std::string(section.str()));
     if (keys == known.end() || !node.is_table()) {
@@ -111,6 +144,18 @@ Status load_server_config(const std::string& path, ServerOptions& options) {
     options.runtime.idle_timeout =
         std::chrono::duration_cast<Duration>(std::chrono::duration<double>(idle));
     options.runtime.plan.n_ctx = static_cast<int64_t>(context);
+  }
+  if (const toml::table* pressure = root["pressure"].as_table()) {
+    LOCARA_RETURN_IF_ERROR(read_pressure_thresholds(path, *pressure, options.runtime));
+  }
+  if (const toml::table* power = root["power"].as_table()) {
+    double percent = options.runtime.power_settings.low_battery_percent;
+    LOCARA_RETURN_IF_ERROR(read_number(path, *power, "power", "low_battery_percent", 0, percent));
+    if (percent > 100) {
+      return key_error(path, *power->get("low_battery_percent"), "power.low_battery_percent",
+                       "a percentage, 0 to 100");
+    }
+    options.runtime.power_settings.low_battery_percent = static_cast<int>(percent);
   }
   return ok_status();
 }

@@ -27,7 +27,9 @@ TEST(ServerConfigTest, ReadsEveryKeyItKnows) {
       "[server]\nhost = \"0.0.0.0\"\nport = 9000\nmodels_dir = \"/srv/models\"\n"
       "parallelism = 8\nmax_queue = 3\nmax_body_mb = 1\nsocket_buffer_kb = "
       "8\n[apps]\ndefault_memory_gb = 2\n"
-      "[runtime]\nbudget_gb = 4\nidle_timeout_s = 30\ncontext = 256\n");
+      "[runtime]\nbudget_gb = 4\nidle_timeout_s = 30\ncontext = 256\n"
+      "[pressure]\nwarning_available_fraction = 0.3\ncritical_available_fraction = 0.1\n"
+      "warning_some_avg10 = 12\nrecovery_samples = 3\n[power]\nlow_battery_percent = 35\n");
   ServerOptions options;
   ASSERT_TRUE(load_server_config(path, options));
   std::remove(path.c_str());
@@ -42,6 +44,36 @@ TEST(ServerConfigTest, ReadsEveryKeyItKnows) {
   EXPECT_EQ(options.runtime.budget_bytes, uint64_t{4} << 30);
   EXPECT_EQ(options.runtime.idle_timeout, std::chrono::seconds(30));
   EXPECT_EQ(options.runtime.plan.n_ctx, 256);
+  EXPECT_DOUBLE_EQ(options.runtime.pressure_thresholds.warning_available_fraction, 0.3);
+  EXPECT_DOUBLE_EQ(options.runtime.pressure_thresholds.critical_available_fraction, 0.1);
+  EXPECT_DOUBLE_EQ(options.runtime.pressure_thresholds.warning_some_avg10, 12.0);
+  EXPECT_DOUBLE_EQ(options.runtime.pressure_thresholds.critical_full_avg10,
+                   PressureThresholds{}.critical_full_avg10);  // unset: the default
+  EXPECT_EQ(options.runtime.pressure_thresholds.recovery_samples, 3);
+  EXPECT_EQ(options.runtime.power_settings.low_battery_percent, 35);
+}
+
+TEST(ServerConfigTest, PressureAndPowerValuesAreChecked) {
+  ServerOptions options;
+  // The warning line must not lie below the critical one.
+  std::string path = write_temp(
+      "[pressure]\nwarning_available_fraction = 0.05\ncritical_available_fraction = 0.2\n");
+  auto status = load_server_config(path, options);
+  std::remove(path.c_str());
+  ASSERT_FALSE(status);
+  EXPECT_NE(status.error().message.find("[pressure]"), std::string::npos) << status.error().message;
+  path = write_temp("[power]\nlow_battery_percent = 150\n");
+  status = load_server_config(path, options);
+  std::remove(path.c_str());
+  ASSERT_FALSE(status);
+  EXPECT_NE(status.error().message.find(":2: key 'power.low_battery_percent'"), std::string::npos)
+      << status.error().message;
+  path = write_temp("[pressure]\nwarning_some_avg10 = -1\n");
+  status = load_server_config(path, options);
+  std::remove(path.c_str());
+  ASSERT_FALSE(status);
+  EXPECT_NE(status.error().message.find("pressure.warning_some_avg10"), std::string::npos)
+      << status.error().message;
 }
 
 TEST(ServerConfigTest, UnknownKeysAndWrongTypesNameTheKeyAndLine) {

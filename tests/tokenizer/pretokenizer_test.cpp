@@ -77,6 +77,24 @@ TEST(Pretokenizer, Llama3GroupsDigitsByThreeAndContractionsAnyCase) {
   EXPECT_EQ(words_of(named("qwen2"), "123"), (Words{"1", "2", "3"}));
 }
 
+TEST(Pretokenizer, SmolLmSplitsEveryDigitThenGpt2Words) {
+  // First regex: each digit a word; the text between goes on to GPT-2's regex.
+  EXPECT_EQ(words_of(named("smollm"), "abc 123 def's"),
+            (Words{"abc", " ", "1", "2", "3", " def", "'s"}));
+}
+
+TEST(Pretokenizer, GptNeoxIsGpt2) {
+  EXPECT_EQ(words_of(named("gpt-neox"), "Hello world's  end 42!"),
+            words_of(named("gpt-2"), "Hello world's  end 42!"));
+}
+
+TEST(Pretokenizer, TekkenSplitsAtCaseChangesAndDigitsWithoutContractions) {
+  EXPECT_EQ(words_of(named("tekken"), "HelloWorld 42abc"),
+            (Words{"Hello", "World", " ", "4", "2", "abc"}));
+  // No contraction rule: the apostrophe leads the next cased word.
+  EXPECT_EQ(words_of(named("tekken"), "I'M ok"), (Words{"I", "'M", " ok"}));
+}
+
 TEST(Pretokenizer, UnicodePropertiesNotAsciiClasses) {
   // Cyrillic and accented Latin are letters; U+3000 (ideographic space) is whitespace.
   EXPECT_EQ(words_of(named("gpt-2"), "\xD0\xBD\xD0\xB0 caf\xC3\xA9\xE3\x80\x80x"),

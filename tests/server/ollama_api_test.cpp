@@ -152,5 +152,54 @@ TEST_F(OllamaApiTest, PsAndKeepAlive) {
   EXPECT_TRUE(eventually([&] { return !model_loaded(); }));
 }
 
+TEST_F(OllamaApiTest, NumCtxSetsTheRequestsContext) {
+  std::string prompt;
+  for (int i = 0; i < 18; ++i) prompt += "Once upon a time ";  // about 80 tokens
+  const auto generate = [&](int num_ctx) {
+    return post("/api/generate", {{"model", kModel},
+                                  {"prompt", prompt},
+                                  {"stream", false},
+                                  {"options", {{"num_ctx", num_ctx}, {"num_predict", 2}}}});
+  };
+  auto small = generate(64);
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 400) << small->body;
+  EXPECT_NE(small->body.find("context"), std::string::npos) << small->body;
+  auto enough = generate(128);
+  ASSERT_TRUE(enough);
+  EXPECT_EQ(enough->status, 200) << enough->body;
+}
+
+TEST_F(OllamaApiTest, MetricsCountTheLoadedModelsBytes) {
+  auto load = post("/api/generate", {{"model", kModel}, {"keep_alive", "5m"}});
+  ASSERT_TRUE(load);
+  auto metrics = get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("locara_models_loaded 1"), std::string::npos) << metrics->body;
+  const std::string bytes_line = std::string("locara_model_bytes{model=\"") + kModel + "\"";
+  const size_t at = metrics->body.find(bytes_line);
+  ASSERT_NE(at, std::string::npos) << metrics->body;
+  const size_t value = metrics->body.find("} ", at);
+  ASSERT_NE(value, std::string::npos);
+  EXPECT_GT(std::stoll(metrics->body.substr(value + 2)), 0);
+}
+
+TEST_F(OllamaApiTest, RepeatPenaltyChangesGreedyText) {
+  const auto generate = [&](double repeat_penalty) {
+    auto res =
+        post("/api/generate",
+             {{"model", kModel},
+              {"prompt", "Once upon a time"},
+              {"stream", false},
+              {"options",
+               {{"temperature", 0}, {"num_predict", 60}, {"repeat_penalty", repeat_penalty}}}});
+    EXPECT_TRUE(res && res->status == 200);
+    return res ? parse(res)["response"].get<std::string>() : std::string();
+  };
+  const std::string plain = generate(1.0);
+  EXPECT_EQ(generate(1.0), plain) << "greedy is deterministic";
+  EXPECT_NE(generate(1.5), plain) << "a strong repeat penalty must change the text";
+}
+
 }  // namespace
 }  // namespace locara::server::testing

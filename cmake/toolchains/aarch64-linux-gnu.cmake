@@ -26,7 +26,12 @@ list(PREPEND CMAKE_MODULE_PATH ${CMAKE_CURRENT_LIST_DIR}/../cross)
 
 # qemu's user-mode emulator runs the test binaries; -L points its loader at the sysroot.
 # Its default CPU model ("max") has dotprod and fp16; LOCARA_ISA=neon caps the kernels.
+# LD_LIBRARY_PATH keeps libc with the loader it was built for: the host's ld.so.cache also
+# lists the multiarch libc6:arm64 (libpcre2-dev:arm64 pulls it in), and when its version
+# differs from the cross sysroot's loader, the mix corrupts glibc's internal state (the
+# first pthread_create spins forever walking a broken stack-cache list).
 find_program(LOCARA_QEMU_AARCH64 NAMES qemu-aarch64 qemu-aarch64-static)
 if(LOCARA_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${LOCARA_QEMU_AARCH64} -L ${LOCARA_CROSS_SYSROOT})
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${LOCARA_QEMU_AARCH64} -L ${LOCARA_CROSS_SYSROOT} -E
+                                    LD_LIBRARY_PATH=${LOCARA_CROSS_SYSROOT}/lib)
 endif()

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "daemon_process.h"
@@ -69,6 +70,12 @@ void print_report(const LoadReport& r, const MemoryTrace& m, int clients) {
       mib(m.at_warmup), mib(m.max_after_warmup), mib(m.at_end));
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitizerHoldsFreedMemory = true;
+#else
+constexpr bool kSanitizerHoldsFreedMemory = false;
+#endif
+
 void load_and_check(int clients, double seconds, double warmup, double flat_mib) {
   TempStore store;
   DaemonProcess daemon(store.dir(), 4);
@@ -86,8 +93,14 @@ void load_and_check(int clients, double seconds, double warmup, double flat_mib)
   EXPECT_EQ(report.hung, 0u);
   EXPECT_GT(report.tokens, report.completed);
   ASSERT_GT(memory.at_warmup, 0u);
-  EXPECT_LT(mib(memory.max_after_warmup) - mib(memory.at_warmup), flat_mib)
-      << "anonymous memory grew after warm-up";
+  if (kSanitizerHoldsFreedMemory) {
+    // AddressSanitizer's quarantine keeps freed blocks from reuse (up to 256 MiB), so the
+    // daemon's anonymous memory measures the sanitizer there: checked in Release builds.
+    std::puts("      (memory bound not checked: AddressSanitizer's quarantine holds freed memory)");
+  } else {
+    EXPECT_LT(mib(memory.max_after_warmup) - mib(memory.at_warmup), flat_mib)
+        << "anonymous memory grew after warm-up";
+  }
   EXPECT_EQ(daemon.stop(), 0) << daemon.read_log();
 }
 

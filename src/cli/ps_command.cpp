@@ -14,13 +14,11 @@
 
 #include "locara/runtime.h"
 
-// `locara ps` asks the daemon's GET /api/ps: the Ollama-shaped list of loaded models, which
-// carries each one's name, planned size, context and keep-alive expiry. Locara's own API
-// (/locara/v1/) has no per-model listing (its apps route gives per-app footprints only), so
-// /api/ps is the best source. It does not (yet) say the KV type, the pins, the idle time or
-// the owner apps the runtime knows (ModelStatus): those columns read the fields
-// "kv_type", "pinned_by", "idle_seconds", "in_use" and "owner_apps" when a daemon adds them
-// to the entries (Ollama clients ignore unknown fields), and show "-" until then.
+// `locara ps` asks the daemon's GET /api/ps: the Ollama-shaped list of loaded models (name,
+// planned size, context, keep-alive expiry), to which Locara's daemon adds the runtime's
+// "kv_type", "pinned_by", "idle_seconds", "in_use" and "owner_apps" (Ollama clients ignore
+// them). Locara's own API (/locara/v1/) has no per-model listing. An answer without those
+// fields (an older daemon, or Ollama itself) shows "-" in their columns, said on stderr.
 
 namespace locara::cli {
 namespace {

@@ -58,6 +58,18 @@ void expect_header(const std::string& header) {
   }
 }
 
+// One printed table row, split at its whitespace (SIZE prints as a number and a unit).
+struct PrintedRow {
+  std::string model, size, unit, context, kv, pinned, idle, until, apps;
+};
+
+PrintedRow printed_row(const std::string& line) {
+  PrintedRow r;
+  std::istringstream in(line);
+  in >> r.model >> r.size >> r.unit >> r.context >> r.kv >> r.pinned >> r.idle >> r.until >> r.apps;
+  return r;
+}
+
 // The JSON body of a raw HTTP answer.
 nlohmann::json body_of(const std::string& answer) {
   const size_t at = answer.find("\r\n\r\n");
@@ -87,9 +99,7 @@ TEST(PsCommand, ListsTheModelsTheRunningDaemonHolds) {
   const auto rows = lines(o.out);
   ASSERT_EQ(rows.size(), 2u) << o.out;
   expect_header(rows[0]);
-  std::istringstream row(rows[1]);
-  std::string model, size, unit, context, kv, pinned, idle, until, apps;
-  row >> model >> size >> unit >> context >> kv >> pinned >> idle >> until >> apps;
+  const auto [model, size, unit, context, kv, pinned, idle, until, apps] = printed_row(rows[1]);
   EXPECT_EQ(model, "stories260K");
   // The daemon reports every column: the runtime's KV type (f16: stories260K's 8-wide heads
   // hold no q8_0 block), the keep_alive window's pin and the owner apps.
@@ -128,9 +138,7 @@ TEST(PsCommand, PrintsEveryColumnTheDaemonReports) {
   const auto rows = lines(o.out);
   ASSERT_EQ(rows.size(), 3u) << o.out;
   expect_header(rows[0]);
-  std::istringstream chat(rows[1]);
-  std::string model, size, unit, context, kv, pinned, idle, until, apps;
-  chat >> model >> size >> unit >> context >> kv >> pinned >> idle >> until >> apps;
+  const auto [model, size, unit, context, kv, pinned, idle, until, apps] = printed_row(rows[1]);
   EXPECT_EQ(model, "chat");
   EXPECT_EQ(size + " " + unit, "3.00 MiB");
   EXPECT_EQ(context, "2048");
@@ -152,9 +160,7 @@ TEST(PsCommand, SaysWhichColumnsAnOllamaShapedAnswerLacks) {
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const auto rows = lines(o.out);
   ASSERT_EQ(rows.size(), 2u) << o.out;
-  std::istringstream row(rows[1]);
-  std::string model, size, unit, context, kv, pinned, idle, until, apps;
-  row >> model >> size >> unit >> context >> kv >> pinned >> idle >> until >> apps;
+  const auto [model, size, unit, context, kv, pinned, idle, until, apps] = printed_row(rows[1]);
   EXPECT_EQ(context, "512");
   EXPECT_EQ(kv + pinned + idle + apps, "----");
   EXPECT_EQ(until, "0s") << "expired";
